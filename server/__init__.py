@@ -1,0 +1,1 @@
+"""ForceManager's Salesforce integration: the API server and the shared core."""

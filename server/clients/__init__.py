@@ -1,0 +1,1 @@
+"""Clients of the two external APIs. They know nothing of the database."""

@@ -1,0 +1,40 @@
+"""Tortoise configuration shared by the API server, the worker, the CLI and the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.config import get_settings
+
+MODELS = ["server.models"]
+
+
+def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
+    url = database_url or get_settings().database_url
+    return {
+        "connections": {"default": url},
+        "apps": {"models": {"models": MODELS, "default_connection": "default"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def init_db(database_url: str | None = None, *, create_schema: bool = False) -> None:
+    """Initialise Tortoise for this process (CLI, worker, scripts)."""
+    from tortoise import Tortoise
+
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    if create_schema:
+        await Tortoise.generate_schemas(safe=True)
+
+
+async def close_db() -> None:
+    """Close connections and forget the model registry, so a later init may pick another
+    database dialect in the same process (tests run SQLite then PostgreSQL)."""
+    from tortoise import Tortoise
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    await Tortoise.close_connections()
+    await Tortoise._reset_apps()
+    # Tortoise caches SQL per connection name, not per dialect.
+    EXECUTOR_CACHE.clear()
