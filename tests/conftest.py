@@ -1,7 +1,8 @@
-"""Shared fixtures. Each area keeps its fixtures in tests/fixtures/<area>.py."""
+"""Shared fixtures. Each area keeps its fixtures in a plugin module under tests/fixtures/."""
 
 pytest_plugins = [
     "tests.fixtures.services",
     "tests.fixtures.database",
-    "tests.fixtures.sandboxes",
+    "tests.fixtures.salesforce_sandbox",
+    "tests.fixtures.forcemanager_sandbox",
 ]
