@@ -18,6 +18,8 @@ class Organization(Model):
     # ForceManager API key pair, Fernet-encrypted (server.crypto).
     forcemanager_public_key_enc = fields.TextField(null=True)
     forcemanager_private_key_enc = fields.TextField(null=True)
+    # None = settings' FORCEMANAGER_BASE_URL (set per org for sandboxes and test tenants).
+    forcemanager_base_url = fields.CharField(max_length=500, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
