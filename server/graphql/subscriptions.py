@@ -1,0 +1,221 @@
+"""GraphQL subscriptions: the live sync feed and run progress, served from server.live."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from server.entities import Entity, Flow
+from server.live import PROGRESS, RECORDS, InvalidCursor, LiveHub, Reset, StreamId
+from server.models.sync import RunKind, RunStatus, SyncAction, SyncStatus
+
+logger = logging.getLogger(__name__)
+
+strawberry.enum(Entity)
+strawberry.enum(Flow)
+strawberry.enum(SyncAction)
+strawberry.enum(SyncStatus)
+strawberry.enum(RunKind)
+strawberry.enum(RunStatus)
+
+
+@strawberry.type(description="A synced record, as recentSyncRecords shows it, plus its cursor.")
+class SyncEvent:
+    cursor: str = strawberry.field(description="Pass as `after` to resume just after this event.")
+    id: strawberry.ID
+    entity: Entity
+    salesforce_id: str | None
+    forcemanager_id: strawberry.ID | None
+    record_name: str | None
+    action: SyncAction
+    direction: Flow
+    status: SyncStatus
+    error_code: str | None
+    error_message: str | None
+    owner_fallback: bool
+    run_id: strawberry.ID | None
+    at: datetime
+
+
+@strawberry.enum
+class FeedResetReason(Enum):
+    CURSOR_EXPIRED = "CURSOR_EXPIRED"
+    UNKNOWN_CURSOR = "UNKNOWN_CURSOR"
+    SLOW_CONSUMER = "SLOW_CONSUMER"
+    SERVER_SHUTDOWN = "SERVER_SHUTDOWN"
+
+
+_RESET_MESSAGES = {
+    "CURSOR_EXPIRED": "Events after this cursor are no longer retained: reload the records.",
+    "UNKNOWN_CURSOR": "This cursor is not part of the feed any more: reload the records.",
+    "SLOW_CONSUMER": "The feed ran too far ahead of this client: resubscribe with resumeAfter.",
+    "SERVER_SHUTDOWN": "The server is shutting down: resubscribe with resumeAfter.",
+}
+
+
+@strawberry.type(
+    description="The last message of a feed. With resumeAfter, subscribe again with "
+    "after: resumeAfter to continue without a gap; without it, reload (recentSyncRecords) and "
+    "subscribe afresh."
+)
+class FeedReset:
+    reason: FeedResetReason
+    message: str
+    resume_after: str | None
+
+
+SyncEventsMessage = Annotated[SyncEvent | FeedReset, strawberry.union("SyncEventsMessage")]
+
+
+@strawberry.enum
+class RunProgressType(Enum):
+    STARTED = "STARTED"
+    PROGRESS = "PROGRESS"
+    FINISHED = "FINISHED"
+
+
+@strawberry.type(description="A sync run started, progressed on one entity, or finished.")
+class SyncRunProgressEvent:
+    cursor: str
+    type: RunProgressType
+    run_id: strawberry.ID
+    kind: RunKind | None
+    entity: Entity | None
+    processed: int | None
+    total: int | None
+    status: RunStatus | None
+    reason: str | None
+    at: datetime | None
+
+
+def _org_id(info: Info) -> int:
+    context = info.context
+    caller = context.get("caller") if isinstance(context, dict) else None
+    org_id = getattr(caller, "organization_id", None) or getattr(caller, "org_id", None)
+    if org_id is None:
+        raise GraphQLError("Authentication required", extensions={"code": "UNAUTHENTICATED"})
+    return int(org_id)
+
+
+def _hub(info: Info) -> LiveHub:
+    return info.context["request"].app.state.live_hub
+
+
+def _when(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _id(value: Any) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(str(value))
+
+
+def sync_event(cursor: str, data: dict[str, Any]) -> SyncEvent:
+    return SyncEvent(
+        cursor=cursor,
+        id=strawberry.ID(str(data["id"])),
+        entity=Entity(data["entity"]),
+        salesforce_id=data.get("salesforceId"),
+        forcemanager_id=_id(data.get("forcemanagerId")),
+        record_name=data.get("recordName"),
+        action=SyncAction(data["action"]),
+        direction=Flow(data["direction"]),
+        status=SyncStatus(data["status"]),
+        error_code=data.get("errorCode"),
+        error_message=data.get("errorMessage"),
+        owner_fallback=bool(data.get("ownerFallback")),
+        run_id=_id(data.get("runId")),
+        at=_when(data.get("at")) or StreamId.parse(cursor).time,
+    )
+
+
+def progress_event(cursor: str, data: dict[str, Any]) -> SyncRunProgressEvent:
+    return SyncRunProgressEvent(
+        cursor=cursor,
+        type=RunProgressType(data["type"]),
+        run_id=strawberry.ID(str(data["runId"])),
+        kind=RunKind(data["kind"]) if data.get("kind") else None,
+        entity=Entity(data["entity"]) if data.get("entity") else None,
+        processed=data.get("processed"),
+        total=data.get("total"),
+        status=RunStatus(data["status"]) if data.get("status") else None,
+        reason=data.get("reason"),
+        at=_when(data.get("at")),
+    )
+
+
+def _reset(reset: Reset) -> FeedReset:
+    return FeedReset(
+        reason=FeedResetReason(reset.reason),
+        message=_RESET_MESSAGES[reset.reason],
+        resume_after=reset.resume_after,
+    )
+
+
+def _parse_after(after: str | None) -> StreamId | None:
+    if after is None:
+        return None
+    try:
+        return StreamId.parse(after)
+    except InvalidCursor as exc:
+        raise GraphQLError(str(exc), extensions={"code": "INVALID_CURSOR"}) from None
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Each synced record of the caller's org as it is logged. Null or empty "
+        "filters mean all. With `after` (a cursor), resumes just after that event."
+    )
+    async def sync_events(
+        self,
+        info: Info,
+        entities: list[Entity] | None = None,
+        statuses: list[SyncStatus] | None = None,
+        after: str | None = None,
+    ) -> AsyncGenerator[SyncEventsMessage, None]:
+        org_id = _org_id(info)
+        start = _parse_after(after)
+        wanted_entities = {e.value for e in entities or ()}
+        wanted_statuses = {s.value for s in statuses or ()}
+
+        def accept(data: dict[str, Any]) -> bool:
+            return (not wanted_entities or data.get("entity") in wanted_entities) and (
+                not wanted_statuses or data.get("status") in wanted_statuses
+            )
+
+        async for item in _hub(info).feed(org_id, RECORDS, after=start, accept=accept):
+            if isinstance(item, Reset):
+                yield _reset(item)
+                return
+            try:
+                event = sync_event(item.cursor, item.data)
+            except (KeyError, ValueError) as exc:
+                logger.warning("skipping malformed record event %s: %r", item.cursor, exc)
+                continue
+            yield event
+
+    @strawberry.subscription(
+        description="Run started, progress per entity (processed / total), run finished."
+    )
+    async def sync_run_progress(
+        self, info: Info
+    ) -> AsyncGenerator[SyncRunProgressEvent, None]:
+        org_id = _org_id(info)
+        async for item in _hub(info).feed(org_id, PROGRESS):
+            if isinstance(item, Reset):
+                raise GraphQLError(
+                    _RESET_MESSAGES[item.reason], extensions={"code": item.reason}
+                )
+            try:
+                event = progress_event(item.cursor, item.data)
+            except (KeyError, ValueError) as exc:
+                logger.warning("skipping malformed progress event %s: %r", item.cursor, exc)
+                continue
+            yield event

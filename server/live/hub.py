@@ -1,0 +1,227 @@
+"""Fan-out of an org's events to the subscribers this API process holds.
+
+One reader task per org with subscribers runs `XREAD BLOCK` on the org's streams from the
+newest id it has delivered and hands each entry to every subscriber's queue. A subscriber
+that lets its queue fill up is cut off (told to resume from its last cursor) instead of
+stalling the reader or growing memory. A subscriber resuming with a cursor reads what it
+missed with XRANGE, then continues from the live fan-out without a gap or a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from server import events
+from server.live.streams import Entry, StreamId, decode_entry, entries_after, last_id, resumable
+
+logger = logging.getLogger(__name__)
+
+RECORDS = "records"
+PROGRESS = "progress"
+
+
+@dataclass(frozen=True)
+class Reset:
+    """The feed ends here. reason: CURSOR_EXPIRED or UNKNOWN_CURSOR (events were lost: the
+    client must reload), SLOW_CONSUMER or SERVER_SHUTDOWN (resubscribe with
+    after=resume_after to continue without a gap)."""
+
+    reason: str
+    resume_after: str | None = None
+
+
+def stream_key(org_id: int, kind: str) -> str:
+    return events.record_stream(org_id) if kind == RECORDS else events.progress_stream(org_id)
+
+
+class _Subscriber:
+    def __init__(self, kind: str, accept: Callable[[dict[str, Any]], bool], limit: int) -> None:
+        self.kind = kind
+        self.accept = accept
+        self.limit = limit
+        # Unbounded on purpose: the reader enforces `limit` itself so that the final
+        # Reset always fits behind the events already queued.
+        self.queue: asyncio.Queue[Entry | Reset] = asyncio.Queue()
+        self.cut_off = False
+
+    def offer(self, entry: Entry) -> bool:
+        """Queue entry if wanted; False when the subscriber just fell too far behind."""
+        if not self.accept(entry.data):
+            return True
+        if self.queue.qsize() >= self.limit:
+            self.cut_off = True
+            self.queue.put_nowait(Reset("SLOW_CONSUMER"))
+            return False
+        self.queue.put_nowait(entry)
+        return True
+
+    def end(self, reset: Reset) -> None:
+        self.cut_off = True
+        self.queue.put_nowait(reset)
+
+
+class _OrgReader:
+    def __init__(self, hub: LiveHub, org_id: int) -> None:
+        self.hub = hub
+        self.org_id = org_id
+        self.subscribers: set[_Subscriber] = set()
+        self.positions: dict[str, StreamId] = {}
+        self.ready = asyncio.Event()
+        self.task = asyncio.create_task(self._run(), name=f"live-reader-{org_id}")
+
+    async def _run(self) -> None:
+        redis = self.hub.redis
+        streams = {kind: stream_key(self.org_id, kind) for kind in (RECORDS, PROGRESS)}
+        backoff = 0.0
+        while True:
+            try:
+                if not self.ready.is_set():
+                    # The newest ids, read before any subscriber catches up with XRANGE: what
+                    # a subscriber's catch-up does not cover, this reader delivers.
+                    for kind, key in streams.items():
+                        self.positions[kind] = await last_id(redis, key)
+                    self.ready.set()
+                elif backoff:
+                    await self._check_retention(streams)
+                reply = await redis.xread(
+                    {key: str(self.positions[kind]) for kind, key in streams.items()},
+                    count=self.hub.batch,
+                    block=self.hub.block_ms,
+                )
+                backoff = 0.0
+            except RedisError as exc:
+                backoff = min(max(backoff * 2, 0.5), 10.0)
+                logger.warning("live reader for org %s: %s; retrying", self.org_id, exc)
+                await asyncio.sleep(backoff)
+                continue
+            for key, rows in reply or ():
+                name = key.decode() if isinstance(key, bytes) else key
+                kind = RECORDS if name == streams[RECORDS] else PROGRESS
+                for entry_id, fields in rows:
+                    entry = decode_entry(entry_id, fields)
+                    self.positions[kind] = entry.id
+                    self._fan_out(kind, entry)
+
+    async def _check_retention(self, streams: dict[str, str]) -> None:
+        """After an outage: if the stream was trimmed past our position, nobody can be
+        served without a gap."""
+        for kind, key in streams.items():
+            reason = await resumable(self.hub.redis, key, self.positions[kind])
+            if reason:
+                self.positions[kind] = await last_id(self.hub.redis, key)
+                for sub in [s for s in self.subscribers if s.kind == kind]:
+                    sub.end(Reset(reason))
+                    self.subscribers.discard(sub)
+
+    def _fan_out(self, kind: str, entry: Entry) -> None:
+        for sub in list(self.subscribers):
+            if sub.kind == kind and not sub.offer(entry):
+                self.subscribers.discard(sub)
+
+
+class LiveHub:
+    """One per API process. start() and stop() belong in the app's lifespan."""
+
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        queue_limit: int = 1000,
+        block_ms: int = 5000,
+        batch: int = 200,
+    ) -> None:
+        self.redis_url = redis_url
+        self.queue_limit = queue_limit
+        self.block_ms = block_ms
+        self.batch = batch
+        self._redis: Redis | None = None
+        self._readers: dict[int, _OrgReader] = {}
+
+    @property
+    def redis(self) -> Redis:
+        if self._redis is None:
+            raise RuntimeError("LiveHub.start() was not called")
+        return self._redis
+
+    @property
+    def reader_count(self) -> int:
+        return len(self._readers)
+
+    async def start(self) -> None:
+        self._redis = Redis.from_url(self.redis_url)
+
+    async def stop(self) -> None:
+        readers, self._readers = list(self._readers.values()), {}
+        for reader in readers:
+            for sub in reader.subscribers:
+                sub.end(Reset("SERVER_SHUTDOWN"))
+            reader.task.cancel()
+        await asyncio.gather(*(r.task for r in readers), return_exceptions=True)
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+    async def feed(
+        self,
+        org_id: int,
+        kind: str,
+        *,
+        after: StreamId | None = None,
+        accept: Callable[[dict[str, Any]], bool] = lambda data: True,
+    ) -> AsyncIterator[Entry | Reset]:
+        """The org's events of one kind from now on, or from just after `after`. Ends after
+        yielding a Reset. Raises InvalidCursor (from StreamId.parse) before subscribing."""
+        key = stream_key(org_id, kind)
+        if after is not None:
+            reason = await resumable(self.redis, key, after)
+            if reason:
+                yield Reset(reason)
+                return
+        sub = _Subscriber(kind, accept, self.queue_limit)
+        reader = self._join(org_id, sub)
+        try:
+            await reader.ready.wait()
+            delivered = after
+            if after is not None:
+                while True:
+                    page = await entries_after(self.redis, key, delivered, page=self.batch)
+                    for entry in page:
+                        delivered = entry.id
+                        if accept(entry.data):
+                            yield entry
+                    if len(page) < self.batch:
+                        break
+            while True:
+                item = await sub.queue.get()
+                if isinstance(item, Reset):
+                    gap = item.reason in ("CURSOR_EXPIRED", "UNKNOWN_CURSOR")
+                    resume = str(delivered) if delivered and not gap else None
+                    yield Reset(item.reason, resume)
+                    return
+                if delivered is not None and item.id <= delivered:
+                    continue  # already sent during the catch-up
+                delivered = item.id
+                yield item
+        finally:
+            self._leave(org_id, reader, sub)
+
+    def _join(self, org_id: int, sub: _Subscriber) -> _OrgReader:
+        reader = self._readers.get(org_id)
+        if reader is None:
+            reader = self._readers[org_id] = _OrgReader(self, org_id)
+        reader.subscribers.add(sub)
+        return reader
+
+    def _leave(self, org_id: int, reader: _OrgReader, sub: _Subscriber) -> None:
+        reader.subscribers.discard(sub)
+        if not reader.subscribers and self._readers.get(org_id) is reader:
+            # Nobody left: the reader goes; the next subscriber starts a fresh one.
+            del self._readers[org_id]
+            reader.task.cancel()
