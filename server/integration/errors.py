@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     SALESFORCE_AUTH_FAILED = "SALESFORCE_AUTH_FAILED"
     SALESFORCE_UNAVAILABLE = "SALESFORCE_UNAVAILABLE"
     FORCEMANAGER_UNAVAILABLE = "FORCEMANAGER_UNAVAILABLE"
+    FALLBACK_OWNER_REQUIRED = "FALLBACK_OWNER_REQUIRED"
     NOT_FOUND = "NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
 
@@ -146,6 +147,16 @@ class ExternalUnavailable(ServiceError):
             ErrorCode.SALESFORCE_UNAVAILABLE
             if system == "Salesforce"
             else ErrorCode.FORCEMANAGER_UNAVAILABLE
+        )
+
+
+class FallbackOwnerRequired(ServiceError):
+    code = ErrorCode.FALLBACK_OWNER_REQUIRED
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Choose a fallback owner (setFallbackOwner) first: records whose owner has no "
+            "user match go to that ForceManager user."
         )
 
 

@@ -1,0 +1,1 @@
+"""Organizations (tenants): provisioning and their ForceManager credentials."""
