@@ -1,0 +1,1 @@
+"""The arq worker and the sync engine."""

@@ -1,0 +1,1 @@
+"""The sync engine: field maps, the three-way merge, the initial load and incremental runs."""

@@ -1,0 +1,199 @@
+"""The field map of each entity pair: which Salesforce field pairs with which ForceManager
+field, and how its values convert. docs/sync.md shows the same maps as tables.
+
+The canonical key of a field is its Salesforce name; RecordLink.synced_values and the log's
+conflicts use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from server.entities import Entity
+
+
+class Kind(StrEnum):
+    TEXT = "TEXT"
+    NUMBER = "NUMBER"
+    BOOL = "BOOL"
+    DATE = "DATE"
+    DATETIME = "DATETIME"
+    # A Salesforce date stored in a ForceManager datetime field (midnight UTC).
+    DATE_AS_DATETIME = "DATE_AS_DATETIME"
+    MULTI = "MULTI"  # multipicklist ↔ multivalue
+    OWNER = "OWNER"  # a user, through the user matches
+    REFERENCE = "REFERENCE"  # a parent record, through the record links
+    VALUE_LIST = "VALUE_LIST"  # picklist ↔ a ForceManager value list (label ↔ id)
+    STREET = "STREET"  # multi-line street ↔ address1 + address2
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str  # Salesforce field name
+    forcemanager: str | tuple[str, str]
+    kind: Kind = Kind.TEXT
+    reference: Entity | None = None
+    value_list: str | None = None
+    # False for values ForceManager may not push back (Salesforce computes or owns them).
+    to_salesforce: bool = True
+
+    @property
+    def forcemanager_fields(self) -> tuple[str, ...]:
+        fm = self.forcemanager
+        return fm if isinstance(fm, tuple) else (fm,)
+
+
+@dataclass(frozen=True)
+class EntityMap:
+    entity: Entity
+    fields: tuple[Field, ...]
+    # The Salesforce field that names a record in the log.
+    name_field: str
+    # Values a ForceManager create needs besides the mapped ones, resolved at run time
+    # ("first" = the first entry of that value list).
+    forcemanager_defaults: tuple[tuple[str, str], ...] = ()
+
+    def field(self, key: str) -> Field:
+        return next(f for f in self.fields if f.key == key)
+
+    @property
+    def salesforce_fields(self) -> list[str]:
+        return [f.key for f in self.fields]
+
+    def with_fields(self, extra: list[Field]) -> EntityMap:
+        known = {f.key for f in self.fields}
+        return EntityMap(
+            self.entity,
+            self.fields + tuple(f for f in extra if f.key not in known),
+            self.name_field,
+            self.forcemanager_defaults,
+        )
+
+
+def _address(prefix: str) -> tuple[Field, ...]:
+    return (
+        Field(f"{prefix}Street", ("address1", "address2"), Kind.STREET),
+        Field(f"{prefix}City", "city"),
+        Field(f"{prefix}PostalCode", "postcode"),
+        Field(f"{prefix}State", "region"),
+        Field(f"{prefix}Country", "countryId", Kind.VALUE_LIST, value_list="countries"),
+    )
+
+
+ACCOUNT = EntityMap(
+    Entity.ACCOUNT,
+    (
+        Field("Name", "name"),
+        *_address("Billing"),
+        Field("BillingLatitude", "latitude", Kind.NUMBER),
+        Field("BillingLongitude", "longitude", Kind.NUMBER),
+        Field("Phone", "phone"),
+        Field("Fax", "fax"),
+        Field("Website", "website"),
+        Field("Description", "comment"),
+        Field("Type", "typeId", Kind.VALUE_LIST, value_list="accountTypes"),
+        Field("OwnerId", "salesRepId1", Kind.OWNER),
+    ),
+    name_field="Name",
+    forcemanager_defaults=(("branchId", "branches"),),
+)
+
+CONTACT = EntityMap(
+    Entity.CONTACT,
+    (
+        Field("FirstName", "firstName"),
+        Field("LastName", "lastName"),
+        Field("AccountId", "accountId", Kind.REFERENCE, reference=Entity.ACCOUNT),
+        Field("Phone", "phone1"),
+        Field("MobilePhone", "phone2"),
+        Field("Email", "email"),
+        Field("Description", "comment"),
+        Field("Birthdate", "birthday", Kind.DATE),
+        *_address("Mailing"),
+        Field("OwnerId", "salesRepId", Kind.OWNER),
+    ),
+    name_field="LastName",
+)
+
+OPPORTUNITY = EntityMap(
+    Entity.OPPORTUNITY,
+    (
+        Field("Name", "reference"),
+        Field("AccountId", "accountId1", Kind.REFERENCE, reference=Entity.ACCOUNT),
+        Field("Amount", "total", Kind.NUMBER),
+        Field("Probability", "salesProbability", Kind.NUMBER),
+        Field("CloseDate", "salesForeCastDate", Kind.DATE_AS_DATETIME),
+        Field("StageName", "statusId", Kind.VALUE_LIST, value_list="opportunityStatuses"),
+        Field("Description", "comments"),
+        Field("OwnerId", "salesRepId", Kind.OWNER),
+    ),
+    name_field="Name",
+    forcemanager_defaults=(("branchId", "branches"),),
+)
+
+
+def _activity(entity: Entity, when: str) -> EntityMap:
+    return EntityMap(
+        entity,
+        (
+            Field("Subject", "subject"),
+            Field("Description", "comment"),
+            Field(when, "dateStart", Kind.DATETIME if when.endswith("Time") else Kind.DATE),
+            Field("WhatId", "accountId", Kind.REFERENCE, reference=Entity.ACCOUNT),
+            Field("WhoId", "contactId", Kind.REFERENCE, reference=Entity.CONTACT),
+            Field("OwnerId", "salesRepId", Kind.OWNER),
+        ),
+        name_field="Subject",
+    )
+
+
+TASK = _activity(Entity.TASK, "ActivityDate")
+EVENT = _activity(Entity.EVENT, "StartDateTime")
+
+PRODUCT = EntityMap(
+    Entity.PRODUCT,
+    (
+        Field("Name", "description"),
+        Field("ProductCode", "model"),
+        Field("Description", "comment"),
+        Field("IsActive", "isAvailable", Kind.BOOL),
+    ),
+    name_field="Name",
+)
+
+MAPS: dict[Entity, EntityMap] = {
+    m.entity: m for m in (ACCOUNT, CONTACT, OPPORTUNITY, TASK, EVENT, PRODUCT)
+}
+
+# Salesforce custom field type → (ForceManager extra field type, conversion kind).
+CUSTOM_TYPES: dict[str, tuple[str, Kind]] = {
+    "string": ("text", Kind.TEXT),
+    "textarea": ("text", Kind.TEXT),
+    "email": ("text", Kind.TEXT),
+    "phone": ("text", Kind.TEXT),
+    "url": ("text", Kind.TEXT),
+    "double": ("decimal", Kind.NUMBER),
+    "currency": ("decimal", Kind.NUMBER),
+    "percent": ("decimal", Kind.NUMBER),
+    "int": ("decimal", Kind.NUMBER),
+    "boolean": ("bit", Kind.BOOL),
+    "date": ("datetime", Kind.DATE_AS_DATETIME),
+    "datetime": ("datetime", Kind.DATETIME),
+    "picklist": ("list", Kind.TEXT),
+    "multipicklist": ("multivalue", Kind.MULTI),
+}
+
+
+def extra_field_name(salesforce_name: str) -> str:
+    """Account.SLA__c ↔ Z_SLA: ForceManager extra fields are named after the custom field."""
+    base = salesforce_name[:-3] if salesforce_name.endswith("__c") else salesforce_name
+    return f"Z_{base}"
+
+
+def custom_field(salesforce_name: str, salesforce_type: str) -> Field | None:
+    """The Field of a Salesforce custom field, or None when its type has no counterpart."""
+    mapped = CUSTOM_TYPES.get(salesforce_type)
+    if mapped is None:
+        return None
+    return Field(salesforce_name, extra_field_name(salesforce_name), mapped[1])

@@ -1,0 +1,196 @@
+"""Record ↔ canonical values, both ways, for one entity map.
+
+Owners go through the user matches (an unmatched Salesforce owner becomes the fallback
+ForceManager user and the record is flagged), references through the record links, and
+picklists through ForceManager value lists. A value the other side cannot hold (a
+ForceManager owner with no match, a parent that was never synced) is left out of the write
+rather than guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.entities import Entity
+from workers.sync import convert
+from workers.sync.fields import EntityMap, Field, Kind
+
+# Canonical placeholder for a ForceManager id with no Salesforce counterpart.
+UNLINKED = "fm:"
+
+
+@dataclass
+class Lookups:
+    owners: dict[str, int] = field(default_factory=dict)  # Salesforce user → FM user
+    fallback_owner: int | None = None
+    # Per parent entity: Salesforce id → ForceManager id (kept in step by the engine).
+    links: dict[Entity, dict[str, int]] = field(default_factory=dict)
+    value_lists: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._owners_back = {fm: sf for sf, fm in self.owners.items()}
+        self._links_back: dict[Entity, dict[int, str]] = {}
+        for entity, pairs in list(self.links.items()):
+            self._links_back[entity] = {fm: sf for sf, fm in pairs.items()}
+
+    def owner_to_salesforce(self, fm_user: int) -> str:
+        return self._owners_back.get(fm_user, f"{UNLINKED}{fm_user}")
+
+    def add_links(self, entity: Entity, pairs: dict[str, int]) -> None:
+        self.links.setdefault(entity, {}).update(pairs)
+        self._links_back.setdefault(entity, {}).update({fm: sf for sf, fm in pairs.items()})
+
+    def link_to_salesforce(self, entity: Entity, fm_id: int) -> str:
+        return self._links_back.get(entity, {}).get(fm_id, f"{UNLINKED}{fm_id}")
+
+    def label(self, value_list: str, item_id: int) -> str | None:
+        for item in self.value_lists.get(value_list, []):
+            if item.get("id") == item_id:
+                return convert.text(item.get("value") or item.get("description"))
+        return None
+
+    def item_id(self, value_list: str, label: str) -> int | None:
+        wanted = label.strip().casefold()
+        for item in self.value_lists.get(value_list, []):
+            name = convert.text(item.get("value") or item.get("description"))
+            if name is not None and name.casefold() == wanted:
+                return int(item["id"])
+        return None
+
+
+def _scalar(kind: Kind, value: Any) -> Any:
+    if kind is Kind.NUMBER:
+        return convert.number(value)
+    if kind is Kind.BOOL:
+        return convert.boolean(value)
+    if kind is Kind.DATE:
+        return convert.date_value(value)
+    if kind is Kind.DATE_AS_DATETIME:
+        return convert.date_value(value)
+    if kind is Kind.DATETIME:
+        return convert.datetime_value(value)
+    if kind is Kind.MULTI:
+        return convert.multi(value)
+    return convert.text(value)
+
+
+def from_salesforce(emap: EntityMap, record: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for f in emap.fields:
+        raw = record.get(f.key)
+        if f.kind in (Kind.OWNER, Kind.REFERENCE, Kind.VALUE_LIST, Kind.STREET):
+            values[f.key] = convert.text(raw)
+        else:
+            values[f.key] = _scalar(f.kind, raw)
+    return values
+
+
+def from_forcemanager(
+    emap: EntityMap, record: dict[str, Any], lookups: Lookups
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for f in emap.fields:
+        values[f.key] = _read_fm(f, record, lookups)
+    return values
+
+
+def _read_fm(f: Field, record: dict[str, Any], lookups: Lookups) -> Any:
+    if f.kind is Kind.STREET:
+        first, second = (convert.text(record.get(name)) for name in f.forcemanager_fields)
+        return "\n".join(line for line in (first, second) if line) or None
+    raw = record.get(f.forcemanager_fields[0])
+    if f.kind is Kind.OWNER:
+        user = convert.reference_id(raw)
+        return None if user is None else lookups.owner_to_salesforce(user)
+    if f.kind is Kind.REFERENCE:
+        parent = convert.reference_id(raw)
+        assert f.reference is not None
+        return None if parent is None else lookups.link_to_salesforce(f.reference, parent)
+    if f.kind is Kind.VALUE_LIST:
+        if isinstance(raw, dict) and raw.get("value") is not None:
+            return convert.text(raw.get("value"))
+        item = convert.reference_id(raw)
+        return None if item is None else lookups.label(f.value_list or "", item)
+    return _scalar(f.kind, raw)
+
+
+@dataclass
+class Outgoing:
+    """A write for one side: the payload, the canonical values that side will read back
+    for the fields written, and whether the owner fell back."""
+
+    payload: dict[str, Any]
+    readback: dict[str, Any]
+    owner_fallback: bool = False
+
+
+def to_forcemanager(emap: EntityMap, values: dict[str, Any], lookups: Lookups) -> Outgoing:
+    out = Outgoing({}, {})
+    for key, value in values.items():
+        f = emap.field(key)
+        names = f.forcemanager_fields
+        if f.kind is Kind.STREET:
+            lines = (value or "").split("\n", 1)
+            out.payload[names[0]] = lines[0] or None
+            out.payload[names[1]] = lines[1].replace("\n", " ") if len(lines) > 1 else None
+            out.readback[key] = "\n".join(
+                line for line in (out.payload[names[0]], out.payload[names[1]]) if line
+            ) or None
+        elif f.kind is Kind.OWNER:
+            user = lookups.owners.get(value) if value else None
+            if user is None and lookups.fallback_owner is not None:
+                user = lookups.fallback_owner
+                out.owner_fallback = True
+            if user is not None:
+                out.payload[names[0]] = user
+                out.readback[key] = lookups.owner_to_salesforce(user)
+        elif f.kind is Kind.REFERENCE:
+            assert f.reference is not None
+            parent = lookups.links.get(f.reference, {}).get(value) if value else None
+            if parent is not None or value is None:
+                out.payload[names[0]] = parent
+                out.readback[key] = value
+        elif f.kind is Kind.VALUE_LIST:
+            item = lookups.item_id(f.value_list or "", value) if value else None
+            if item is not None or value is None:
+                out.payload[names[0]] = item
+                out.readback[key] = value
+        else:
+            out.payload[names[0]] = _fm_scalar(f.kind, value)
+            out.readback[key] = value
+    return out
+
+
+def _fm_scalar(kind: Kind, value: Any) -> Any:
+    if kind is Kind.DATE_AS_DATETIME:
+        return convert.fm_date_as_datetime(value)
+    if kind is Kind.MULTI:
+        return value.split(";") if value else []
+    return value
+
+
+def to_salesforce(emap: EntityMap, values: dict[str, Any]) -> Outgoing:
+    out = Outgoing({}, {})
+    for key, value in values.items():
+        f = emap.field(key)
+        if not f.to_salesforce:
+            continue
+        if isinstance(value, str) and value.startswith(UNLINKED) and f.kind in (
+            Kind.OWNER,
+            Kind.REFERENCE,
+        ):
+            continue  # no Salesforce counterpart: leave Salesforce's value alone
+        if f.kind is Kind.DATETIME:
+            out.payload[key] = convert.sf_datetime(value)
+        else:
+            out.payload[key] = value
+        out.readback[key] = value
+    return out
+
+
+def record_name(emap: EntityMap, values: dict[str, Any]) -> str | None:
+    name = values.get(emap.name_field)
+    if emap.entity is Entity.CONTACT and values.get("FirstName"):
+        name = f"{values['FirstName']} {name or ''}".strip()
+    return None if name is None else str(name)[:300]
