@@ -1,0 +1,1 @@
+"""The per-record sync log and its statistics counters, written together."""
