@@ -1,0 +1,526 @@
+"""The Salesforce client: simple-salesforce for the REST calls, run off the event loop, with
+retries, session renewal, error classification and API usage tracking around every call."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote_plus
+
+from simple_salesforce import Salesforce
+from simple_salesforce.bulk2 import Operation, _Bulk2Client
+
+from server.clients.errors import (
+    AuthError,
+    PermanentError,
+    RecordResult,
+    TransientError,
+)
+from server.clients.salesforce import soql
+from server.clients.salesforce.auth import refresh_session, soap_login
+from server.clients.salesforce.classify import (
+    backoff_delay,
+    classify,
+    error_from_response,
+    is_expired_session,
+    not_applied,
+)
+from server.clients.salesforce.describe import parse_describe, parse_summary
+from server.clients.salesforce.records import (
+    chunks,
+    coerce_csv_row,
+    parse_csv,
+    record_result,
+    strip_attributes,
+)
+from server.clients.salesforce.retry import run_blocking
+from server.clients.salesforce.transport import UsageTracker, make_http_session
+from server.clients.salesforce.types import (
+    ApiUsage,
+    CompositeRequest,
+    CompositeResponse,
+    DeletedResult,
+    OAuthApp,
+    Page,
+    SalesforceSession,
+    SObjectDescribe,
+    SObjectSummary,
+    UpdatedResult,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+COMPOSITE_LIMIT = 25  # subrequests in one Composite call
+USER_FIELDS = ("Id", "Name", "FirstName", "LastName", "Email", "IsActive")
+MIN_BATCH, MAX_BATCH = 200, 2000  # what Sforce-Query-Options: batchSize accepts
+
+
+class SalesforceClient:
+    def __init__(
+        self,
+        session: SalesforceSession,
+        app: OAuthApp,
+        *,
+        api_version: str = "59.0",
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        on_session_refreshed: Callable[[SalesforceSession], Awaitable[None]] | None = None,
+        password_login: tuple[str, str, str] | None = None,
+        bulk_threshold: int = 2000,
+        backoff_base: float = 0.5,
+        bulk_poll_interval: float = 2.0,
+        bulk_timeout: float = 3600.0,
+    ) -> None:
+        self.app = app
+        self.api_version = api_version
+        self.max_retries = max_retries
+        self.bulk_threshold = bulk_threshold
+        self.backoff_base = backoff_base
+        self.bulk_poll_interval = bulk_poll_interval
+        self.bulk_timeout = bulk_timeout
+        self._on_session_refreshed = on_session_refreshed
+        self._password_login = password_login
+        self._tracker = UsageTracker()
+        self._http = make_http_session(
+            timeout=timeout, ca_bundle=app.ca_bundle, tracker=self._tracker
+        )
+        self._session = session
+        self._sf = self._connect(session)
+        self._renew_lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"SalesforceClient(instance_url={self._session.instance_url!r})"
+
+    @property
+    def calls(self) -> int:
+        """REST API calls made by this client (logins and token calls excluded)."""
+        return self._tracker.calls
+
+    @property
+    def api_usage(self) -> ApiUsage | None:
+        """The org's API usage as of the last answer (`Sforce-Limit-Info`)."""
+        return self._tracker.api_usage
+
+    @property
+    def session(self) -> SalesforceSession:
+        """The current session (it changes when the client renews it)."""
+        return self._session
+
+    async def aclose(self) -> None:
+        self._http.close()
+
+    async def __aenter__(self) -> SalesforceClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- reads ---------------------------------------------------------------------------
+
+    async def describe_global(self) -> list[SObjectSummary]:
+        answer = await self._call(lambda sf: sf.describe())
+        return [parse_summary(item) for item in (answer or {}).get("sobjects", [])]
+
+    async def describe(self, sobject: str) -> SObjectDescribe:
+        path = f"sobjects/{soql.name(sobject)}/describe"
+        return parse_describe(await self._call(lambda sf: sf.restful(path)))
+
+    async def query(
+        self, soql_text: str, *, include_deleted: bool = False, batch_size: int = MAX_BATCH
+    ) -> AsyncIterator[Page]:
+        """Pages of records, following `nextRecordsUrl`. Only the current page is held."""
+        if not MIN_BATCH <= batch_size <= MAX_BATCH:
+            raise ValueError(f"batch_size must be between {MIN_BATCH} and {MAX_BATCH}")
+        headers = {"Sforce-Query-Options": f"batchSize={batch_size}"}
+        answer = await self._call(
+            lambda sf: sf.query(soql_text, include_deleted=include_deleted, headers=headers)
+        )
+        while True:
+            page = Page([strip_attributes(r) for r in answer["records"]], answer.get("totalSize"))
+            next_url = None if answer.get("done", True) else answer.get("nextRecordsUrl")
+            del answer
+            yield page
+            del page
+            if not next_url:
+                return
+            answer = await self._call(
+                lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True, headers=headers)
+            )
+
+    async def query_changes(
+        self,
+        sobject: str,
+        fields: list[str],
+        since: tuple[datetime, str] | None,
+        *,
+        include_deleted: bool = False,
+        batch_size: int = MAX_BATCH,
+    ) -> AsyncIterator[Page]:
+        """Records changed strictly after the `(SystemModstamp, Id)` cursor, in that order.
+
+        Each page is its own query (keyset pagination with LIMIT), so a huge backlog is read
+        in bounded pages and a run that stops half-way resumes from the last record it kept.
+        """
+        cursor = since
+        while True:
+            text = soql.changes_query(sobject, fields, cursor, batch_size)
+            seen = 0
+            last: dict[str, Any] | None = None
+            async for page in self.query(
+                text, include_deleted=include_deleted, batch_size=batch_size
+            ):
+                seen += len(page)
+                if page:
+                    last = page[-1]
+                    page.total_size = None  # one keyset page's size says nothing of the rest
+                    yield page
+                del page
+            if seen < batch_size or last is None:
+                return
+            cursor = (soql.parse_datetime(last["SystemModstamp"]), last["Id"])
+
+    async def count(self, sobject: str, where: str | None = None) -> int:
+        text = f"SELECT COUNT() FROM {soql.name(sobject)}" + (f" WHERE {where}" if where else "")
+        answer = await self._call(lambda sf: sf.query(text))
+        return int(answer["totalSize"])
+
+    async def bulk_query(
+        self, soql_text: str, *, include_deleted: bool = False, page_size: int = 50_000
+    ) -> AsyncIterator[Page]:
+        """A Bulk API 2.0 query job: create, wait, then read the CSV results page by page.
+
+        Values come as Salesforce writes them in CSV: strings, None for empty cells.
+        """
+        operation = Operation.query_all if include_deleted else Operation.query
+        job = await self._call(lambda sf: self._bulk(sf).create_job(operation, soql_text))
+        info = await self._wait_for_bulk_job(job["id"])
+        total = info.get("numberRecordsProcessed")
+        locator = ""
+        while True:
+            answer = await self._call(
+                lambda sf, loc=locator: self._bulk(sf).get_query_results(job["id"], loc, page_size)
+            )
+            locator = answer["locator"]
+            page = Page(parse_csv(answer["records"]), total)
+            del answer
+            yield page
+            del page
+            if not locator:
+                return
+
+    async def read_all(
+        self,
+        sobject: str,
+        fields: list[str],
+        *,
+        where: str | None = None,
+        include_deleted: bool = False,
+    ) -> AsyncIterator[Page]:
+        """Every matching record: REST query pages, or Bulk 2.0 from `bulk_threshold` rows.
+
+        Bulk values are given the REST API's JSON types (from a describe), so callers see
+        the same records whichever API served them.
+        """
+        text = soql.select(sobject, fields, where)
+        total = await self.count(sobject, where)
+        if total < self.bulk_threshold:
+            async for page in self.query(text, include_deleted=include_deleted):
+                yield page
+            return
+        described = {f.name: f for f in (await self.describe(sobject)).fields}
+        async for page in self.bulk_query(text, include_deleted=include_deleted):
+            for row in page:
+                coerce_csv_row(row, described)
+            yield page
+
+    async def updated(self, sobject: str, start: datetime, end: datetime) -> UpdatedResult:
+        """Ids changed in [start, end] (Salesforce keeps 30 days); `latest_date_covered` is
+        the next start."""
+        soql.require_aware(start, "start")
+        soql.require_aware(end, "end")
+        name = soql.name(sobject)
+        answer = await self._call(lambda sf: getattr(sf, name).updated(start, end))
+        return UpdatedResult(
+            ids=list(answer.get("ids", [])),
+            latest_date_covered=soql.parse_datetime(answer["latestDateCovered"]),
+        )
+
+    async def deleted(self, sobject: str, start: datetime, end: datetime) -> DeletedResult:
+        """Records deleted in [start, end] (Salesforce keeps 15 days; before
+        `earliest_date_available` only a full reconciliation finds deletions)."""
+        soql.require_aware(start, "start")
+        soql.require_aware(end, "end")
+        name = soql.name(sobject)
+        answer = await self._call(lambda sf: getattr(sf, name).deleted(start, end))
+        earliest = answer.get("earliestDateAvailable")
+        return DeletedResult(
+            records=[
+                (item["id"], soql.parse_datetime(item["deletedDate"]))
+                for item in answer.get("deletedRecords", [])
+            ],
+            earliest_date_available=soql.parse_datetime(earliest) if earliest else None,
+            latest_date_covered=soql.parse_datetime(answer["latestDateCovered"]),
+        )
+
+    async def active_users(self) -> list[dict[str, Any]]:
+        text = soql.select("User", USER_FIELDS, "IsActive = true") + " ORDER BY Id"
+        return [user async for page in self.query(text) for user in page]
+
+    async def composite(self, requests: list[CompositeRequest]) -> list[CompositeResponse]:
+        """Up to 25 independent subrequests in one API call; answers in request order."""
+        if not requests:
+            return []
+        if len(requests) > COMPOSITE_LIMIT:
+            raise ValueError(f"a Composite call takes at most {COMPOSITE_LIMIT} subrequests")
+        body = {
+            "allOrNone": False,
+            "compositeRequest": [self._subrequest(r) for r in requests],
+        }
+        answer = await self._call(
+            lambda sf: sf.restful("composite", method="POST", json=body),
+            idempotent=all(r.method.upper() == "GET" for r in requests),
+        )
+        return [
+            CompositeResponse(
+                reference_id=item.get("referenceId"),
+                status=int(item.get("httpStatusCode", 0)),
+                body=item.get("body"),
+                headers=dict(item.get("httpHeaders") or {}),
+            )
+            for item in answer["compositeResponse"]
+        ]
+
+    async def count_changes(
+        self, sobjects: list[str], since: dict[str, datetime]
+    ) -> dict[str, int]:
+        """How many records of each object changed (deletions included) strictly after
+        `since[object]` (all of them when absent): one Composite call per 25 objects."""
+        counts: dict[str, int] = {}
+        for group in chunks(list(dict.fromkeys(sobjects)), COMPOSITE_LIMIT):
+            requests = []
+            for sobject in group:
+                text = f"SELECT COUNT() FROM {soql.name(sobject)}"
+                if sobject in since:
+                    text += f" WHERE SystemModstamp > {soql.datetime_literal(since[sobject])}"
+                requests.append(
+                    CompositeRequest("GET", f"queryAll?q={quote_plus(text)}", f"count_{sobject}")
+                )
+            for sobject, answer in zip(group, await self.composite(requests), strict=True):
+                if not answer.ok:
+                    raise error_from_response(answer.status, answer.body)
+                counts[sobject] = int(answer.body["totalSize"])
+        return counts
+
+    # -- writes --------------------------------------------------------------------------
+
+    async def create(self, sobject: str, records: list[dict[str, Any]]) -> list[RecordResult]:
+        type_ = soql.name(sobject)
+        _check_records(records)
+        payload = [{"attributes": {"type": type_}, **r} for r in records]
+        return await self._collection("POST", payload, [None] * len(records))
+
+    async def update(self, sobject: str, records: list[dict[str, Any]]) -> list[RecordResult]:
+        type_ = soql.name(sobject)
+        _check_records(records)
+        for record in records:
+            soql.record_id(record.get("Id"))
+        payload = [{"attributes": {"type": type_}, **r} for r in records]
+        return await self._collection("PATCH", payload, [r["Id"] for r in records])
+
+    async def delete(self, ids: list[str]) -> list[RecordResult]:
+        for id_ in ids:
+            soql.record_id(id_)
+        return await self._collection("DELETE", list(ids), list(ids))
+
+    async def _collection(
+        self, method: str, items: list[Any], ids: list[str | None]
+    ) -> list[RecordResult]:
+        results: list[RecordResult] = []
+        for chunk, chunk_ids in zip(chunks(items), chunks(ids), strict=True):
+            results += await self._collection_chunk(method, chunk, chunk_ids)
+        return results
+
+    async def _collection_chunk(
+        self, method: str, items: list[Any], ids: list[str | None]
+    ) -> list[RecordResult]:
+        """One sObject Collections request; records that failed for a passing reason (a
+        locked row) are sent again, alone, with backoff."""
+        results: list[RecordResult | None] = [None] * len(items)
+        pending = list(range(len(items)))
+        attempt = 0
+        while True:
+            batch = [items[i] for i in pending]
+            answers = await self._call(
+                lambda sf, b=batch: _send_collection(sf, method, b),
+                # A create that may have reached Salesforce must not be sent twice.
+                idempotent=method != "POST",
+            )
+            retry = []
+            for index, answer in zip(pending, answers, strict=True):
+                results[index] = record_result(answer, ids[index])
+                if results[index].transient:
+                    retry.append(index)
+            if not retry or attempt >= self.max_retries:
+                return results  # type: ignore[return-value]
+            await asyncio.sleep(backoff_delay(attempt, self.backoff_base))
+            attempt += 1
+            pending = retry
+
+    # -- machinery -----------------------------------------------------------------------
+
+    def _connect(self, session: SalesforceSession) -> Salesforce:
+        return Salesforce(
+            instance_url=session.instance_url,
+            session_id=session.access_token,
+            session=self._http,
+            version=self.api_version,
+            object_pairs_hook=dict,
+        )
+
+    def _bulk(self, sf: Salesforce) -> _Bulk2Client:
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {sf.session_id}"}
+        return _Bulk2Client("", sf.bulk2_url, headers, sf.session)
+
+    def _subrequest(self, request: CompositeRequest) -> dict[str, Any]:
+        url = request.url
+        if not url.startswith("/services/"):
+            url = f"/services/data/v{self.api_version}/{url.lstrip('/')}"
+        sub: dict[str, Any] = {
+            "method": request.method.upper(),
+            "url": url,
+            "referenceId": request.reference_id,
+        }
+        if request.body is not None:
+            sub["body"] = request.body
+        return sub
+
+    async def _wait_for_bulk_job(self, job_id: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self.bulk_timeout
+        delay = min(0.1, self.bulk_poll_interval)
+        while True:
+            info = await self._call(lambda sf: self._bulk(sf).get_job(job_id, True))
+            state = info.get("state")
+            if state == "JobComplete":
+                return info
+            if state in ("Failed", "Aborted"):
+                message = info.get("errorMessage") or f"the Bulk API 2.0 job ended {state}"
+                raise PermanentError("BULK_JOB_FAILED", message)
+            if time.monotonic() > deadline:
+                raise TransientError(
+                    "BULK_TIMEOUT",
+                    f"the Bulk API 2.0 job is still {state} after {self.bulk_timeout}s",
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.bulk_poll_interval)
+
+    async def _call(self, fn: Callable[[Salesforce], T], *, idempotent: bool = True) -> T:
+        """Run one simple-salesforce call in a thread.
+
+        Transient failures are retried with backoff, a bounded number of times; an expired
+        session is renewed once and the call retried; everything else is raised classified.
+        A call that is not `idempotent` is repeated only when it surely was not applied
+        (Salesforce answered with an error, or the connection was never made).
+        """
+        renewed = False
+        attempt = 0
+        while True:
+            sf = self._sf
+            try:
+                return await asyncio.to_thread(fn, sf)
+            except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
+                if is_expired_session(exc):
+                    if renewed:
+                        raise AuthError(
+                            "INVALID_SESSION_ID",
+                            "Salesforce refused the session it had just renewed; "
+                            "reconnect Salesforce",
+                            401,
+                        ) from exc
+                    await self._renew(sf)
+                    renewed = True
+                    continue
+                error = classify(exc)
+                retryable = isinstance(error, TransientError) and (idempotent or not_applied(exc))
+                if not retryable or attempt >= self.max_retries:
+                    if error is exc:
+                        raise
+                    raise error from exc
+                delay = backoff_delay(attempt, self.backoff_base)
+                log.warning(
+                    "Salesforce call failed (%s), retry %d/%d in %.2fs",
+                    error.code,
+                    attempt + 1,
+                    self.max_retries,
+                    delay,
+                )
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    async def _renew(self, stale: Salesforce) -> None:
+        """A new session, by refresh token or by logging in again. Concurrent callers that
+        hit the same expired session renew it once."""
+        async with self._renew_lock:
+            if self._sf is not stale:
+                return  # another task renewed it while this one waited
+            if self._session.refresh_token:
+                current = self._session
+                fresh = await run_blocking(
+                    lambda: refresh_session(self._http, self.app, current),
+                    max_retries=self.max_retries,
+                    backoff_base=self.backoff_base,
+                )
+            elif self._password_login:
+                username, password, token = self._password_login
+                fresh = await run_blocking(
+                    lambda: soap_login(
+                        self._http,
+                        self.app.login_url,
+                        username,
+                        password,
+                        token,
+                        self.api_version,
+                    ),
+                    max_retries=self.max_retries,
+                    backoff_base=self.backoff_base,
+                )
+            else:
+                raise AuthError(
+                    "INVALID_SESSION_ID",
+                    "The Salesforce session expired and this connection has no refresh token "
+                    "or password to renew it; reconnect Salesforce",
+                    401,
+                )
+            log.info("Salesforce session renewed for %s", fresh.instance_url)
+            self._session = fresh
+            self._sf = self._connect(fresh)
+            if self._on_session_refreshed is not None:
+                await self._on_session_refreshed(fresh)
+
+
+def _send_collection(sf: Salesforce, method: str, items: list[Any]) -> list[dict[str, Any]]:
+    if method == "DELETE":
+        params = {"ids": ",".join(items), "allOrNone": "false"}
+        answer = sf.restful("composite/sobjects", params=params, method="DELETE")
+    else:
+        body = {"allOrNone": False, "records": items}
+        answer = sf.restful("composite/sobjects", method=method, json=body)
+    if not isinstance(answer, list) or len(answer) != len(items):
+        raise PermanentError(
+            "BAD_RESPONSE",
+            f"sObject Collections answered {len(answer or [])} results for {len(items)} records",
+        )
+    return answer
+
+
+def _check_records(records: list[dict[str, Any]]) -> None:
+    for record in records:
+        if not isinstance(record, dict):
+            raise ValueError(f"a record must be a dict of field values, got {type(record)}")
+        if "attributes" in record:
+            raise ValueError("records must not carry 'attributes': the client sets the type")
