@@ -105,7 +105,7 @@ async def login_password(
     """
     if not username or not password:
         raise ValueError("username and password are required")
-    login_url = _login_url(app, domain)
+    login_url = login_url_for(app, domain)
     http = make_http_session(timeout=request_timeout, ca_bundle=app.ca_bundle)
     try:
         return await run_blocking(
@@ -261,7 +261,8 @@ def _json_or_none(response: requests.Response) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _login_url(app: OAuthApp, domain: str | None) -> str:
+def login_url_for(app: OAuthApp, domain: str | None) -> str:
+    """Where to log in: the app's login URL, unless a domain (URL or name) overrides it."""
     if not domain:
         return app.login_url
     if "://" in domain:

@@ -21,7 +21,7 @@ from server.clients.errors import (
     TransientError,
 )
 from server.clients.salesforce import soql
-from server.clients.salesforce.auth import refresh_session, soap_login
+from server.clients.salesforce.auth import login_url_for, refresh_session, soap_login
 from server.clients.salesforce.classify import (
     backoff_delay,
     classify,
@@ -71,7 +71,8 @@ class SalesforceClient:
         timeout: float = 30.0,
         max_retries: int = 4,
         on_session_refreshed: Callable[[SalesforceSession], Awaitable[None]] | None = None,
-        password_login: tuple[str, str, str] | None = None,
+        # (username, password, security token[, domain]) for the password flow's re-login
+        password_login: tuple[str, ...] | None = None,
         bulk_threshold: int = 2000,
         backoff_base: float = 0.5,
         bulk_poll_interval: float = 2.0,
@@ -476,11 +477,12 @@ class SalesforceClient:
                     backoff_base=self.backoff_base,
                 )
             elif self._password_login:
-                username, password, token = self._password_login
+                username, password, token, *rest = self._password_login
+                login_url = login_url_for(self.app, rest[0] if rest else None)
                 fresh = await run_blocking(
                     lambda: soap_login(
                         self._http,
-                        self.app.login_url,
+                        login_url,
                         username,
                         password,
                         token,
