@@ -49,21 +49,20 @@ class _Subscriber:
         # Unbounded on purpose: the reader enforces `limit` itself so that the final
         # Reset always fits behind the events already queued.
         self.queue: asyncio.Queue[Entry | Reset] = asyncio.Queue()
-        self.cut_off = False
+        # Inactive while catching up from Redis: it keeps its reader alive but gets nothing.
+        self.active = False
 
     def offer(self, entry: Entry) -> bool:
         """Queue entry if wanted; False when the subscriber just fell too far behind."""
-        if not self.accept(entry.data):
+        if not self.active or not self.accept(entry.data):
             return True
         if self.queue.qsize() >= self.limit:
-            self.cut_off = True
             self.queue.put_nowait(Reset("SLOW_CONSUMER"))
             return False
         self.queue.put_nowait(entry)
         return True
 
     def end(self, reset: Reset) -> None:
-        self.cut_off = True
         self.queue.put_nowait(reset)
 
 
@@ -140,7 +139,9 @@ class LiveHub:
         self.redis_url = redis_url
         self.queue_limit = queue_limit
         self.block_ms = block_ms
-        self.batch = batch
+        # A reader hands out a whole batch before a subscriber can run: a batch larger than
+        # the queue would cut off even a subscriber that keeps up.
+        self.batch = min(batch, queue_limit)
         self._redis: Redis | None = None
         self._readers: dict[int, _OrgReader] = {}
 
@@ -153,6 +154,10 @@ class LiveHub:
     @property
     def reader_count(self) -> int:
         return len(self._readers)
+
+    def subscriber_count(self, org_id: int) -> int:
+        reader = self._readers.get(org_id)
+        return len(reader.subscribers) if reader else 0
 
     async def start(self) -> None:
         self._redis = Redis.from_url(self.redis_url)
@@ -190,14 +195,18 @@ class LiveHub:
             await reader.ready.wait()
             delivered = after
             if after is not None:
+                # Catch up from Redis at this subscriber's own pace, and only join the live
+                # fan-out once level with the reader: no await between the check and
+                # joining, so whatever the reader hands out next is newer than `delivered`.
                 while True:
                     page = await entries_after(self.redis, key, delivered, page=self.batch)
                     for entry in page:
                         delivered = entry.id
                         if accept(entry.data):
                             yield entry
-                    if len(page) < self.batch:
+                    if not page or (len(page) < self.batch and delivered >= reader.positions[kind]):
                         break
+            sub.active = True
             while True:
                 item = await sub.queue.get()
                 if isinstance(item, Reset):
