@@ -28,20 +28,20 @@ strawberry.enum(RunStatus)
 
 @strawberry.type(description="A synced record, as recentSyncRecords shows it, plus its cursor.")
 class SyncEvent:
-    cursor: str = strawberry.field(description="Pass as `after` to resume just after this event.")
     id: strawberry.ID
     entity: Entity
+    record_name: str | None
     salesforce_id: str | None
     forcemanager_id: strawberry.ID | None
-    record_name: str | None
     action: SyncAction
     direction: Flow
     status: SyncStatus
     error_code: str | None
     error_message: str | None
     owner_fallback: bool
-    run_id: strawberry.ID | None
+    run_id: int | None
     at: datetime
+    cursor: str = strawberry.field(description="Pass as `after` to resume just after this event.")
 
 
 @strawberry.enum
@@ -96,12 +96,12 @@ class SyncRunProgressEvent:
 
 
 def _org_id(info: Info) -> int:
-    context = info.context
-    caller = context.get("caller") if isinstance(context, dict) else None
-    org_id = getattr(caller, "organization_id", None) or getattr(caller, "org_id", None)
-    if org_id is None:
+    """The caller's org, from the token checked by the app's on_ws_connect (WebSocket) or
+    Authorization header (HTTP). Events of any other org are never read."""
+    caller = info.context.get("caller")
+    if caller is None:
         raise GraphQLError("Authentication required", extensions={"code": "UNAUTHENTICATED"})
-    return int(org_id)
+    return caller.org_id
 
 
 def _hub(info: Info) -> LiveHub:
@@ -130,7 +130,7 @@ def sync_event(cursor: str, data: dict[str, Any]) -> SyncEvent:
         error_code=data.get("errorCode"),
         error_message=data.get("errorMessage"),
         owner_fallback=bool(data.get("ownerFallback")),
-        run_id=_id(data.get("runId")),
+        run_id=int(data["runId"]) if data.get("runId") is not None else None,
         at=_when(data.get("at")) or StreamId.parse(cursor).time,
     )
 
