@@ -13,7 +13,14 @@ def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
     url = database_url or get_settings().database_url
     return {
         "connections": {"default": url},
-        "apps": {"models": {"models": MODELS, "default_connection": "default"}},
+        "apps": {
+            "models": {
+                "models": MODELS,
+                "default_connection": "default",
+                # Tortoise's built-in migrations: `python -m server migrate`.
+                "migrations": "server.migrations",
+            }
+        },
         "use_tz": True,
         "timezone": "UTC",
     }
@@ -38,3 +45,11 @@ async def close_db() -> None:
     await Tortoise._reset_apps()
     # Tortoise caches SQL per connection name, not per dialect.
     EXECUTOR_CACHE.clear()
+
+
+def __getattr__(name: str) -> Any:
+    # `tortoise -c server.db.TORTOISE_ORM makemigrations` reads the config from a module
+    # variable; computed on access so it follows DATABASE_URL.
+    if name == "TORTOISE_ORM":
+        return tortoise_config()
+    raise AttributeError(name)

@@ -20,6 +20,7 @@ class Caller:
     org_id: int
     role: Role
     token_id: int
+    token_name: str = ""
 
     @property
     def is_admin(self) -> bool:
@@ -36,7 +37,9 @@ async def authenticate(token: str | None) -> Caller | None:
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
         await ApiToken.filter(id=row.id).update(last_used_at=now)
-    return Caller(org_id=row.organization_id, role=Role(row.role), token_id=row.id)
+    return Caller(
+        org_id=row.organization_id, role=Role(row.role), token_id=row.id, token_name=row.name
+    )
 
 
 async def create_token(org_id: int, name: str, role: Role) -> tuple[ApiToken, str]:

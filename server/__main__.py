@@ -1,0 +1,130 @@
+"""Command line: python -m server <command>.
+
+    create-org --name N --plan P [--forcemanager-public-key K --forcemanager-private-key K]
+               [--forcemanager-base-url U]      prints the org id and a first ADMIN token
+    create-token --org ID --name N [--role ADMIN|VIEWER]
+    migrate                                      bring DATABASE_URL up to date
+    makemigrations                               write a migration for model changes
+    demo                                         run the local demo (server.demo)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import importlib.util
+import sys
+from collections.abc import Awaitable, Callable
+
+from server.db import close_db, init_db, tortoise_config
+from server.integration.errors import ServiceError
+from server.models import Organization, Role
+
+
+async def _create_org(args: argparse.Namespace) -> int:
+    from server.organizations.service import create_organization
+
+    org, token = await create_organization(
+        args.name,
+        args.plan,
+        forcemanager_public_key=args.forcemanager_public_key,
+        forcemanager_private_key=args.forcemanager_private_key,
+        forcemanager_base_url=args.forcemanager_base_url,
+    )
+    print(f"organization id: {org.id}")
+    print(f"admin token: {token}")
+    print("Keep the token: it is not shown again.", file=sys.stderr)
+    return 0
+
+
+async def _create_token(args: argparse.Namespace) -> int:
+    from server.auth.tokens import create_token
+
+    if not await Organization.filter(id=args.org).exists():
+        print(f"error: organization {args.org} does not exist", file=sys.stderr)
+        return 1
+    row, token = await create_token(args.org, args.name, Role(args.role))
+    print(f"token id: {row.id}")
+    print(f"{row.role} token: {token}")
+    return 0
+
+
+async def _with_db(run: Callable[[argparse.Namespace], Awaitable[int]], args) -> int:  # noqa: ANN001
+    await init_db()
+    try:
+        return await run(args)
+    except ServiceError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        await close_db()
+
+
+async def _migrate() -> int:
+    from tortoise.migrations.api import migrate
+
+    await migrate(config=tortoise_config())
+    await close_db()
+    print("database is up to date")
+    return 0
+
+
+def _makemigrations() -> int:
+    from tortoise.cli import main as tortoise_main
+
+    sys.argv = ["tortoise", "-c", "server.db.TORTOISE_ORM", "makemigrations"]
+    tortoise_main()
+    return 0
+
+
+def _demo() -> int:
+    if importlib.util.find_spec("server.demo") is None:
+        print("error: the demo (server/demo.py) is not part of this build", file=sys.stderr)
+        return 1
+    result = importlib.import_module("server.demo").main()
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    return int(result or 0)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m server", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    org = sub.add_parser("create-org", help="create an organization and its first ADMIN token")
+    org.add_argument("--name", required=True)
+    org.add_argument("--plan", required=True, help="e.g. business (see ELIGIBLE_PLANS)")
+    org.add_argument("--forcemanager-public-key")
+    org.add_argument("--forcemanager-private-key")
+    org.add_argument("--forcemanager-base-url", help="default: FORCEMANAGER_BASE_URL")
+
+    token = sub.add_parser("create-token", help="create an API token for an organization")
+    token.add_argument("--org", type=int, required=True)
+    token.add_argument("--name", required=True)
+    token.add_argument("--role", choices=[r.value for r in Role], default=Role.ADMIN.value)
+
+    sub.add_parser("migrate", help="apply the database migrations (DATABASE_URL)")
+    sub.add_parser("makemigrations", help="write a migration for model changes")
+    sub.add_parser("demo", help="run the local demo")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    match args.command:
+        case "create-org":
+            return asyncio.run(_with_db(_create_org, args))
+        case "create-token":
+            return asyncio.run(_with_db(_create_token, args))
+        case "migrate":
+            return asyncio.run(_migrate())
+        case "makemigrations":
+            return _makemigrations()
+        case "demo":
+            return _demo()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""What the sync did: statistics, recent records, the sync log and the run history."""
