@@ -13,7 +13,9 @@ def queue_name() -> str:
 
 
 def sync_job_id(org_id: int) -> str:
-    return f"sync:{org_id}"
+    # arq keeps job ids in one global keyspace (arq:job:<id>): the prefix keeps deployments
+    # (and concurrent test runs) sharing a Redis from coalescing each other's jobs.
+    return f"{get_settings().redis_prefix}:sync:{org_id}"
 
 
 def redis_settings() -> RedisSettings:
