@@ -1,0 +1,30 @@
+"""Timestamps: kept as integer milliseconds since the epoch (small, ordered), written on the
+wire as ISO 8601 in UTC with milliseconds, e.g. 2025-03-01T10:15:30.123Z."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def format_time(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def parse_time(text: str) -> int:
+    """Any ISO 8601 date or date-time; without an offset it is UTC. ValueError otherwise."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return round(moment.timestamp() * 1000)
+
+
+def to_ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return round(moment.timestamp() * 1000)
