@@ -1,0 +1,365 @@
+"""ForceManager API v4 client (async, httpx). Knows nothing of the database.
+
+Every call: paced to the credential's rate limit, sent with the session key (logging in first,
+and once more on a 401), retried on 429/5xx/connection trouble with backoff and jitter, and
+turned into the shared error classes when it cannot succeed. See docs/forcemanager.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from server.clients.errors import (
+    ApiError,
+    AuthError,
+    PermanentError,
+    RecordResult,
+    TransientError,
+)
+from server.clients.forcemanager.pacing import Pacer
+
+SESSION_HEADER = "X-Session-Key"
+BULK_SIZE = 200
+PAGE_SIZE = 500
+
+# Failing to connect means the server never saw the request: always safe to send again.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# These may come after the server acted: only retried for idempotent methods.
+_MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+class ForceManagerClient:
+    def __init__(
+        self,
+        base_url: str,
+        public_key: str,
+        private_key: str,
+        *,
+        rate_limit: float | None = 13.0,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        transport: httpx.AsyncBaseTransport | None = None,
+        page_size: int = PAGE_SIZE,
+        bulk_size: int = BULK_SIZE,
+        backoff: float = 0.5,
+        max_backoff: float = 20.0,
+    ) -> None:
+        if not 1 <= bulk_size <= BULK_SIZE:
+            raise ValueError(f"bulk_size must be within 1..{BULK_SIZE}")
+        if page_size < 1:
+            raise ValueError("page_size must be positive")
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport
+        )
+        self._keys = (public_key, private_key)
+        self._pacer = Pacer(rate_limit)
+        self._token: str | None = None
+        self._login_lock = asyncio.Lock()
+        self.max_retries = max_retries
+        self.page_size = page_size
+        self.bulk_size = bulk_size
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.calls = 0  # HTTP requests sent, logins and retries included
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> ForceManagerClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:  # never show the keys or the session
+        return f"<ForceManagerClient {self._http.base_url}>"
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def list(
+        self,
+        resource: str,
+        *,
+        where: str | None = None,
+        order: str | None = None,
+        include_deleted: bool = False,
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Pages of records, from page 0 until an empty page. Soft-deleted rows come back only
+        with include_deleted (the API returns them unless the filter excludes them)."""
+        if not include_deleted:
+            where = f"({where}) AND deleted = false" if where else "deleted = false"
+        page = 0
+        while True:
+            params: dict[str, Any] = {"page": page}
+            if where:
+                params["where"] = where
+            if order:
+                params["order"] = order
+            response = await self._call(
+                "GET", f"/{resource}", params=params, headers={"count": str(self.page_size)}
+            )
+            rows = _json(response)
+            if not isinstance(rows, list):
+                raise PermanentError(
+                    "UNEXPECTED_RESPONSE", f"GET /{resource} did not answer a list", 200
+                )
+            if not rows:
+                return
+            yield rows
+            page += 1
+
+    def list_records(
+        self,
+        resource: str,
+        *,
+        where: str | None = None,
+        order: str | None = None,
+        include_deleted: bool = False,
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """The same as list(), for code where a method named `list` shadows the builtin."""
+        return self.list(resource, where=where, order=order, include_deleted=include_deleted)
+
+    async def get(self, resource: str, id: int) -> dict[str, Any]:
+        return _json(await self._call("GET", f"/{resource}/{int(id)}"))
+
+    async def users(self) -> list[dict[str, Any]]:
+        """All users, active or not (isActive says which); deleted users are left out."""
+        return [row async for page in self.list("users") for row in page]
+
+    async def value_list(self, name: str) -> list[dict[str, Any]]:
+        """A value list: "branches", "countries", "accountTypes", "activityTypes", …"""
+        return _json(await self._call("GET", f"/{name}", params={"getFullList": "true"}))
+
+    async def extra_fields(self, resource: str) -> list[dict[str, Any]]:
+        return _json(await self._call("GET", f"/extrafields/{resource}"))
+
+    async def schema(self, resource: str) -> dict[str, Any]:
+        return _json(await self._call("GET", f"/{resource}/schema"))
+
+    # -- writes, one at a time -------------------------------------------------------------------
+
+    async def create(self, resource: str, data: dict[str, Any]) -> int:
+        response = await self._call("POST", f"/{resource}", json=data)
+        return int(_json(response)["id"])
+
+    async def update(self, resource: str, id: int, data: dict[str, Any]) -> None:
+        await self._call("PUT", f"/{resource}/{int(id)}", json=data)
+
+    async def delete(self, resource: str, id: int) -> None:
+        await self._call("DELETE", f"/{resource}/{int(id)}")
+
+    async def create_extra_field(
+        self,
+        resource: str,
+        field_name: str,
+        type: str,
+        label: str | None = None,
+        values: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Create a Z_ field; returns {id, fieldName, type, label, values}."""
+        body: dict[str, Any] = {"fieldName": field_name, "type": type}
+        if label is not None:
+            body["label"] = label
+        if values is not None:
+            body["values"] = list(values)
+        answer = _json(await self._call("POST", f"/extrafields/{resource}", json=body))
+        return {"id": answer.get("id"), "fieldName": field_name, "type": type, "label": label,
+                "values": values}
+
+    # -- writes in bulk --------------------------------------------------------------------------
+
+    async def bulk_create(
+        self, resource: str, records: list[dict[str, Any]]
+    ) -> list[RecordResult]:
+        """One result per record, in input order; a success's id is the new record's id."""
+        items = [{"guid": str(n), "data": record} for n, record in enumerate(records)]
+        return await self._bulk("POST", resource, items)
+
+    async def bulk_update(
+        self, resource: str, records: list[dict[str, Any]]
+    ) -> list[RecordResult]:
+        """Partial updates; each record carries its "id". Results in input order."""
+        items: list[dict[str, Any] | RecordResult] = []
+        for n, record in enumerate(records):
+            record_id = record.get("id")
+            if isinstance(record_id, bool) or not isinstance(record_id, int):
+                items.append(RecordResult(None, False, "MISSING_ID",
+                                          "a record to update needs an integer id", ["id"]))
+                continue
+            data = {k: v for k, v in record.items() if k != "id"}
+            items.append({"guid": str(n), "id": record_id, "data": data})
+        return await self._bulk("PUT", resource, items)
+
+    async def bulk_delete(self, resource: str, ids: list[int]) -> list[RecordResult]:
+        items: list[dict[str, Any] | RecordResult] = []
+        for n, record_id in enumerate(ids):
+            if isinstance(record_id, bool) or not isinstance(record_id, int):
+                items.append(RecordResult(None, False, "MISSING_ID",
+                                          f"{record_id!r} is not an integer id", ["id"]))
+            else:
+                items.append({"guid": str(n), "id": record_id})
+        return await self._bulk("DELETE", resource, items)
+
+    async def _bulk(
+        self, method: str, resource: str, items: list[Any]
+    ) -> list[RecordResult]:
+        results: list[RecordResult] = [
+            item if isinstance(item, RecordResult) else RecordResult(None, False)
+            for item in items
+        ]
+        to_send = [(n, item) for n, item in enumerate(items) if isinstance(item, dict)]
+        for start in range(0, len(to_send), self.bulk_size):
+            chunk = to_send[start:start + self.bulk_size]
+            response = await self._call(
+                method, f"/{resource}/bulk", json=[item for _, item in chunk]
+            )
+            answers = _json(response)
+            by_guid = {str(a.get("guid")): a for a in answers if isinstance(a, dict)}
+            for n, item in chunk:
+                answer = by_guid.get(item["guid"])
+                results[n] = _record_result(answer, item.get("id"))
+        return results
+
+    # -- transport ------------------------------------------------------------------------
+
+    async def login(self) -> None:
+        """Log in now (calls log in by themselves when they need to)."""
+        await self._session(stale=self._token)
+
+    async def _session(self, stale: str | None) -> str:
+        """The current session key; logs in if there is none or it is the one that failed."""
+        async with self._login_lock:
+            if self._token is None or self._token == stale:
+                public_key, private_key = self._keys
+                response = await self._send(
+                    "POST", "/login", json={"username": public_key, "password": private_key},
+                    token=None,
+                )
+                token = _json(response).get("token") if response.content else None
+                if not isinstance(token, str) or not token:
+                    raise AuthError("INVALID_LOGIN_RESPONSE", "the login answer had no token")
+                self._token = token
+            return self._token
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        token = self._token or await self._session(stale=None)
+        try:
+            return await self._send(method, path, token=token, **kwargs)
+        except AuthError as exc:
+            if exc.status != 401:
+                raise
+        # The session expired: one new login, one more try.
+        token = await self._session(stale=token)
+        return await self._send(method, path, token=token, **kwargs)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """One logical request with retries; raises the shared error classes."""
+        send_headers = dict(headers or {})
+        if token is not None:
+            send_headers[SESSION_HEADER] = token
+        idempotent = method != "POST"
+        attempt = 0
+        while True:
+            await self._pacer.wait()
+            self.calls += 1
+            problem: ApiError
+            retry_after: float | None = None
+            try:
+                response = await self._http.request(
+                    method, path, params=params, json=json, headers=send_headers
+                )
+            except _NOT_SENT as exc:
+                problem = TransientError("CONNECTION_ERROR", _describe(exc))
+            except _MAYBE_SENT as exc:
+                problem = TransientError(
+                    "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "CONNECTION_ERROR",
+                    _describe(exc),
+                )
+                if not idempotent:
+                    raise problem from exc
+            else:
+                status = response.status_code
+                if status < 400:
+                    return response
+                code, message = _error_of(response)
+                if status in (401, 403):
+                    raise AuthError(code, message, status)
+                if status != 429 and status < 500:
+                    raise PermanentError(code, message, status)
+                problem = TransientError(code, message, status)
+                retry_after = _retry_after(response)
+            attempt += 1
+            if attempt > self.max_retries:
+                raise problem
+            await asyncio.sleep(self._delay(attempt, retry_after))
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        ceiling = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+        return max(delay, min(retry_after or 0.0, self.max_backoff))
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise PermanentError(
+            "UNEXPECTED_RESPONSE", f"{response.request.method} {response.request.url.path} "
+            "did not answer JSON", response.status_code,
+        ) from None
+
+
+def _error_of(response: httpx.Response) -> tuple[str, str]:
+    """(code, message) from ForceManager's {error, code, message} body, or from the status."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    fallback = f"HTTP_{response.status_code}"
+    if isinstance(body, dict):
+        code = body.get("error")
+        message = body.get("message") or body.get("Message") or response.reason_phrase
+        return (code if isinstance(code, str) and code else fallback), str(message)
+    return fallback, (response.text[:200] or response.reason_phrase)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _record_result(answer: dict[str, Any] | None, sent_id: Any) -> RecordResult:
+    if answer is None:
+        return RecordResult(sent_id, False, "MISSING_RESULT", "the bulk answer left it out")
+    if answer.get("success"):
+        return RecordResult(answer.get("id", sent_id), True)
+    fields = answer.get("fields")
+    return RecordResult(
+        answer.get("id", sent_id),
+        False,
+        str(answer.get("error") or f"HTTP_{answer.get('code', 400)}"),
+        answer.get("message"),
+        list(fields) if isinstance(fields, list) else [],
+    )
