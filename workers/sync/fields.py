@@ -50,9 +50,9 @@ class EntityMap:
     fields: tuple[Field, ...]
     # The Salesforce field that names a record in the log.
     name_field: str
-    # Values a ForceManager create needs besides the mapped ones, resolved at run time
-    # ("first" = the first entry of that value list).
-    forcemanager_defaults: tuple[tuple[str, str], ...] = ()
+    # Values a ForceManager create needs that Salesforce has no field for:
+    # (field, value list, label); no label, or a label not in the list = its first entry.
+    forcemanager_defaults: tuple[tuple[str, str, str | None], ...] = ()
 
     def field(self, key: str) -> Field:
         return next(f for f in self.fields if f.key == key)
@@ -71,12 +71,12 @@ class EntityMap:
         )
 
 
-def _address(prefix: str) -> tuple[Field, ...]:
+def _address(prefix: str, *, state: bool = True) -> tuple[Field, ...]:
     return (
         Field(f"{prefix}Street", ("address1", "address2"), Kind.STREET),
         Field(f"{prefix}City", "city"),
         Field(f"{prefix}PostalCode", "postcode"),
-        Field(f"{prefix}State", "region"),
+        *((Field(f"{prefix}State", "region"),) if state else ()),
         Field(f"{prefix}Country", "countryId", Kind.VALUE_LIST, value_list="countries"),
     )
 
@@ -96,7 +96,7 @@ ACCOUNT = EntityMap(
         Field("OwnerId", "salesRepId1", Kind.OWNER),
     ),
     name_field="Name",
-    forcemanager_defaults=(("branchId", "branches"),),
+    forcemanager_defaults=(("branchId", "branches", None),),
 )
 
 CONTACT = EntityMap(
@@ -109,8 +109,8 @@ CONTACT = EntityMap(
         Field("MobilePhone", "phone2"),
         Field("Email", "email"),
         Field("Description", "comment"),
-        Field("Birthdate", "birthday", Kind.DATE),
-        *_address("Mailing"),
+        Field("Birthdate", "birthday", Kind.DATE_AS_DATETIME),
+        *_address("Mailing", state=False),
         Field("OwnerId", "salesRepId", Kind.OWNER),
     ),
     name_field="LastName",
@@ -129,35 +129,49 @@ OPPORTUNITY = EntityMap(
         Field("OwnerId", "salesRepId", Kind.OWNER),
     ),
     name_field="Name",
-    forcemanager_defaults=(("branchId", "branches"),),
+    forcemanager_defaults=(
+        ("branchId", "branches", None),
+        ("statusId", "opportunityStatuses", None),
+    ),
 )
 
 
-def _activity(entity: Entity, when: str) -> EntityMap:
-    return EntityMap(
-        entity,
-        (
-            Field("Subject", "subject"),
-            Field("Description", "comment"),
-            Field(when, "dateStart", Kind.DATETIME if when.endswith("Time") else Kind.DATE),
-            Field("WhatId", "accountId", Kind.REFERENCE, reference=Entity.ACCOUNT),
-            Field("WhoId", "contactId", Kind.REFERENCE, reference=Entity.CONTACT),
-            Field("OwnerId", "salesRepId", Kind.OWNER),
-        ),
-        name_field="Subject",
-    )
+# Task and Event share ForceManager's activities. WhatId is polymorphic (Account or
+# Opportunity); its Account case maps to accountId.
+_ACTIVITY_LINKS = (
+    Field("Subject", "subject"),
+    Field("Description", "comment"),
+    Field("WhatId", "accountId", Kind.REFERENCE, reference=Entity.ACCOUNT),
+    Field("WhoId", "contactId", Kind.REFERENCE, reference=Entity.CONTACT),
+    Field("OwnerId", "salesRepId", Kind.OWNER),
+)
 
+TASK = EntityMap(
+    Entity.TASK,
+    (*_ACTIVITY_LINKS, Field("ActivityDate", "activityDate", Kind.DATE_AS_DATETIME)),
+    name_field="Subject",
+    forcemanager_defaults=(("typeId", "activityTypes", "Task"),),
+)
 
-TASK = _activity(Entity.TASK, "ActivityDate")
-EVENT = _activity(Entity.EVENT, "StartDateTime")
+EVENT = EntityMap(
+    Entity.EVENT,
+    (
+        *_ACTIVITY_LINKS,
+        Field("ActivityDateTime", "activityDate", Kind.DATETIME),
+        Field("DurationInMinutes", "durationMinutes", Kind.NUMBER),
+    ),
+    name_field="Subject",
+    forcemanager_defaults=(("typeId", "activityTypes", "Meeting"),),
+)
 
 PRODUCT = EntityMap(
     Entity.PRODUCT,
     (
-        Field("Name", "description"),
-        Field("ProductCode", "model"),
-        Field("Description", "comment"),
-        Field("IsActive", "isAvailable", Kind.BOOL),
+        Field("Name", "name"),
+        Field("ProductCode", "productCode"),
+        Field("Description", "description"),
+        Field("IsActive", "available", Kind.BOOL),
+        Field("Family", "familyId", Kind.VALUE_LIST, value_list="productFamilies"),
     ),
     name_field="Name",
 )

@@ -1,0 +1,1 @@
+"""Backups of the ForceManager records the initial replacement removes, and their restore."""

@@ -1,0 +1,207 @@
+"""Carrying out one batch of decided writes for one entity, in bulk, and recording them:
+the ForceManager / Salesforce bulk calls, the record links' new bases, one log entry per
+record. A failed record is logged and left as it was; the others go on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from server.clients.errors import RecordResult
+from server.entities import Entity, Flow, spec_for
+from server.models import RecordLink, SyncAction, SyncStatus
+from server.synclog.service import LogRecord
+from workers.sync import store
+from workers.sync.context import Engine
+from workers.sync.mapping import record_name, to_forcemanager, to_salesforce
+
+BATCH = 200  # sObject Collections' and ForceManager bulk's largest request
+
+
+@dataclass
+class Op:
+    """One record's write on one side. `link` is None for a record not linked yet."""
+
+    action: SyncAction
+    flow: Flow
+    link: RecordLink | None
+    values: dict[str, Any] = field(default_factory=dict)  # canonical values to write
+    salesforce_id: str | None = None
+    forcemanager_id: int | None = None
+    name: str | None = None
+    conflicts: dict[str, Any] | None = None
+    # Bases to store once the write succeeds (merged into the link's synced_values).
+    salesforce_base: dict[str, Any] = field(default_factory=dict)
+    forcemanager_base: dict[str, Any] = field(default_factory=dict)
+    salesforce_modstamp: datetime | None = None
+    forcemanager_updated: datetime | None = None
+
+
+@dataclass
+class Batch:
+    entity: Entity
+    ops: list[Op] = field(default_factory=list)
+    # Links whose bases change with no write (both sides agreed, or a pure echo with news).
+    quiet: list[RecordLink] = field(default_factory=list)
+
+
+def bases(link: RecordLink | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    values = (link.synced_values if link else None) or {}
+    return dict(values.get("salesforce") or {}), dict(values.get("forcemanager") or {})
+
+
+def set_bases(link: RecordLink, salesforce: dict[str, Any], forcemanager: dict[str, Any]) -> None:
+    link.synced_values = {"salesforce": salesforce, "forcemanager": forcemanager}
+
+
+async def apply(engine: Engine, batch: Batch) -> None:
+    if not batch.ops and not batch.quiet:
+        return
+    await engine.value_lists()
+    resource = spec_for(batch.entity).forcemanager_resource
+    sobject = spec_for(batch.entity).salesforce_object
+    emap = engine.maps[batch.entity]
+    logs: list[LogRecord] = []
+    new_links: list[RecordLink] = []
+    changed: dict[int, RecordLink] = {link.id: link for link in batch.quiet}
+
+    def record(op: Op, result: RecordResult, fallback: bool = False) -> None:
+        logs.append(
+            LogRecord(
+                entity=batch.entity.value,
+                action=op.action,
+                direction=op.flow,
+                status=SyncStatus.SUCCESS if result.success else SyncStatus.ERROR,
+                salesforce_id=op.salesforce_id,
+                forcemanager_id=op.forcemanager_id,
+                record_name=op.name or record_name(emap, op.values),
+                error_code=None if result.success else (result.error_code or "ERROR"),
+                error_message=None if result.success else result.message,
+                conflicts=op.conflicts or None,
+                owner_fallback=fallback,
+            )
+        )
+
+    def succeeded(op: Op, sf_readback: dict[str, Any], fm_readback: dict[str, Any]) -> None:
+        sf_base, fm_base = bases(op.link)
+        sf_base.update(op.salesforce_base)
+        sf_base.update(sf_readback)
+        fm_base.update(op.forcemanager_base)
+        fm_base.update(fm_readback)
+        link = op.link
+        if link is None:
+            assert op.salesforce_id is not None
+            link = RecordLink(
+                organization_id=engine.org_id,
+                entity=batch.entity.value,
+                salesforce_id=op.salesforce_id,
+                forcemanager_id=op.forcemanager_id,
+            )
+            new_links.append(link)
+        else:
+            changed[link.id] = link
+        link.forcemanager_id = op.forcemanager_id
+        set_bases(link, sf_base, fm_base)
+        link.deleted = op.action is SyncAction.DELETED
+        if op.salesforce_modstamp is not None:
+            link.salesforce_modstamp = op.salesforce_modstamp
+        if op.forcemanager_updated is not None:
+            link.forcemanager_updated = op.forcemanager_updated
+
+    # -- Salesforce → ForceManager -----------------------------------------------------
+    creates = [op for op in batch.ops if op.flow is Flow.SALESFORCE_TO_FORCEMANAGER
+               and op.action is SyncAction.CREATED]
+    updates = [op for op in batch.ops if op.flow is Flow.SALESFORCE_TO_FORCEMANAGER
+               and op.action is SyncAction.UPDATED]
+    deletes = [op for op in batch.ops if op.flow is Flow.SALESFORCE_TO_FORCEMANAGER
+               and op.action is SyncAction.DELETED]
+    defaults = engine.defaults(batch.entity)
+    for chunk in _chunks(creates):
+        outgoing = [to_forcemanager(emap, op.values, engine.lookups) for op in chunk]
+        payloads = [
+            {**defaults, **out.payload, "extId": op.salesforce_id}
+            for op, out in zip(chunk, outgoing, strict=True)
+        ]
+        results = await engine.fm.bulk_create(resource, payloads)
+        for op, out, result in zip(chunk, outgoing, results, strict=True):
+            if result.success:
+                op.forcemanager_id = int(result.id) if result.id is not None else None
+                readback = {key: None for key in emap.salesforce_fields} | out.readback
+                succeeded(op, {}, readback)
+            record(op, result, out.owner_fallback)
+    for chunk in _chunks(updates):
+        outgoing = [to_forcemanager(emap, op.values, engine.lookups) for op in chunk]
+        results = await engine.fm.bulk_update(
+            resource,
+            [{**out.payload, "id": op.forcemanager_id} for op, out in zip(chunk, outgoing,
+                                                                          strict=True)],
+        )
+        for op, out, result in zip(chunk, outgoing, results, strict=True):
+            if result.success:
+                succeeded(op, {}, out.readback)
+            record(op, result, out.owner_fallback)
+    for chunk in _chunks(deletes):
+        results = await engine.fm.bulk_delete(resource, [op.forcemanager_id for op in chunk])
+        for op, result in zip(chunk, results, strict=True):
+            if result.success or result.error_code == "NOT_FOUND":
+                result = RecordResult(result.id, True)
+                succeeded(op, {}, {})
+            record(op, result)
+
+    # -- ForceManager → Salesforce -----------------------------------------------------
+    sf_creates = [op for op in batch.ops if op.flow is Flow.FORCEMANAGER_TO_SALESFORCE
+                  and op.action is SyncAction.CREATED]
+    sf_updates = [op for op in batch.ops if op.flow is Flow.FORCEMANAGER_TO_SALESFORCE
+                  and op.action is SyncAction.UPDATED]
+    sf_deletes = [op for op in batch.ops if op.flow is Flow.FORCEMANAGER_TO_SALESFORCE
+                  and op.action is SyncAction.DELETED]
+    for chunk in _chunks(sf_creates):
+        outgoing = [to_salesforce(emap, op.values) for op in chunk]
+        results = await engine.sf.create(sobject, [out.payload for out in outgoing])
+        ext_ids: list[dict[str, Any]] = []
+        for op, out, result in zip(chunk, outgoing, results, strict=True):
+            if result.success:
+                op.salesforce_id = str(result.id)
+                readback = {key: None for key in emap.salesforce_fields} | out.readback
+                succeeded(op, readback, {})
+                ext_ids.append({"id": op.forcemanager_id, "extId": op.salesforce_id})
+            record(op, result)
+        if ext_ids:
+            # extId ties the ForceManager record to its new twin even if our link is lost.
+            await engine.fm.bulk_update(resource, ext_ids)
+    for chunk in _chunks(sf_updates):
+        outgoing = [to_salesforce(emap, op.values) for op in chunk]
+        pending = [(op, out) for op, out in zip(chunk, outgoing, strict=True) if out.payload]
+        for op, out in zip(chunk, outgoing, strict=True):
+            if not out.payload:  # nothing Salesforce can hold: just remember the new bases
+                succeeded(op, {}, {})
+        if not pending:
+            continue
+        results = await engine.sf.update(
+            sobject, [{**out.payload, "Id": op.salesforce_id} for op, out in pending]
+        )
+        for (op, out), result in zip(pending, results, strict=True):
+            if result.success:
+                succeeded(op, out.readback, {})
+            record(op, result)
+    for chunk in _chunks(sf_deletes):
+        results = await engine.sf.delete([op.salesforce_id for op in chunk])
+        for op, result in zip(chunk, results, strict=True):
+            if result.success or result.error_code in ("ENTITY_IS_DELETED", "NOT_FOUND"):
+                result = RecordResult(result.id, True)
+                succeeded(op, {}, {})
+            record(op, result)
+
+    await store.save_links(new_links, [link for link in changed.values() if link.id])
+    engine.lookups.add_links(
+        batch.entity,
+        {link.salesforce_id: link.forcemanager_id
+         for link in [*new_links, *changed.values()]
+         if link.forcemanager_id is not None and not link.deleted},
+    )
+    await engine.log(logs)
+
+
+def _chunks(ops: list[Op]) -> list[list[Op]]:
+    return [ops[i : i + BATCH] for i in range(0, len(ops), BATCH)]

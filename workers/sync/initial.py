@@ -1,0 +1,173 @@
+"""The initial replacement: back up and remove ForceManager's records, create the extra
+fields, then load every Salesforce record in dependency order.
+
+Each phase and each batch of 200 records is checkpointed in SyncCursor.state, so a crash
+or a quota stop resumes where it stopped. A batch about to be created in ForceManager is
+recorded as "pending" first; on resume, pending records are looked up in ForceManager by
+extId (= Salesforce Id) and linked instead of being created twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from server.backups import service as backups
+from server.entities import Entity, Flow, spec_for
+from server.models import Backup, RecordLink, SyncAction
+from workers.sync import cursors, store
+from workers.sync.apply import BATCH, Batch, Op, apply
+from workers.sync.context import Engine, map_with_custom_fields
+from workers.sync.convert import parse_datetime
+from workers.sync.fields import CUSTOM_TYPES, extra_field_name
+from workers.sync.mapping import from_salesforce
+from workers.sync.parents import prefetch_salesforce_parents
+
+FM_CURSOR_OVERLAP = timedelta(minutes=2)
+
+
+async def run_initial(engine: Engine) -> None:
+    row = await store.cursor(engine.org_id, store.INITIAL, "ENGINE")
+    phase = (row.state or {}).get("phase", "backup")
+    if phase == "backup":
+        backup = await _backup(engine, row)
+        await backups.copy(engine.fm, backup)
+        phase = "remove"
+        await store.save_cursor(row, phase=phase)
+    if phase == "remove":
+        backup = await Backup.get(id=row.state["backup_id"])
+        await backups.remove(engine.fm, backup)
+        phase = "fields"
+        await store.save_cursor(row, phase=phase)
+    if phase == "fields":
+        await create_extra_fields(engine)
+        phase = "load"
+        await store.save_cursor(row, phase=phase)
+    if phase == "load":
+        objects = [spec_for(e).salesforce_object for e in engine.entities]
+        totals = await engine.sf.count_changes(objects, {})
+        for entity in engine.entities:
+            await load_entity(engine, entity, totals.get(spec_for(entity).salesforce_object))
+        await store.save_cursor(row, phase="done")
+
+
+async def _backup(engine: Engine, row: store.SyncCursor) -> Backup:
+    backup_id = (row.state or {}).get("backup_id")
+    backup = await Backup.get_or_none(id=backup_id) if backup_id else None
+    if backup is None:
+        resources = [spec_for(e).forcemanager_resource for e in engine.entities]
+        backup = await backups.start(engine.org_id, engine.run.id, resources)
+        await store.save_cursor(row, backup_id=backup.id)
+    return backup
+
+
+async def create_extra_fields(engine: Engine) -> None:
+    """Every custom field of the synced objects gets a ForceManager extra field (reused when
+    one of that name exists). The list is kept for later runs, which then need no describe."""
+    for entity in engine.entities:
+        spec = spec_for(entity)
+        described = await engine.sf.describe(spec.salesforce_object)
+        existing = {
+            str(f.get("fieldName") or f.get("name")) for f in await engine.fm.extra_fields(
+                spec.forcemanager_resource
+            )
+        }
+        kept: list[list[str]] = []
+        for field in described.fields:
+            if not field.custom or field.type not in CUSTOM_TYPES:
+                continue
+            name = extra_field_name(field.name)
+            if name not in existing:
+                await engine.fm.create_extra_field(
+                    spec.forcemanager_resource,
+                    name,
+                    CUSTOM_TYPES[field.type][0],
+                    label=field.label,
+                    values=list(field.picklist_values) or None,
+                )
+                existing.add(name)
+            kept.append([field.name, field.type])
+        row = await store.cursor(engine.org_id, entity, store.SALESFORCE)
+        await store.save_cursor(row, custom_fields=kept)
+        engine.maps[entity] = await map_with_custom_fields(engine.org_id, entity)
+
+
+async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None:
+    row = await store.cursor(engine.org_id, entity, store.SALESFORCE)
+    state = dict((row.state or {}).get("load") or {})
+    if state.get("done"):
+        return
+    await _recover_pending(engine, entity, state.get("pending") or [])
+    emap = engine.maps[entity]
+    spec = spec_for(entity)
+    processed = int(state.get("processed", 0))
+    since = cursors.salesforce(state.get("after"))
+    await engine.progress(entity, processed, total)
+    async for page in engine.sf.query_changes(spec.salesforce_object, emap.salesforce_fields,
+                                              since):
+        for start in range(0, len(page), BATCH):
+            chunk = list(page[start : start + BATCH])
+            links = await store.links_by_salesforce(engine.org_id, entity,
+                                                    [r["Id"] for r in chunk])
+            await prefetch_salesforce_parents(engine, entity, chunk)
+            batch = Batch(entity)
+            for record in chunk:
+                link = links.get(record["Id"])
+                if link is not None and link.synced_values:
+                    continue  # loaded by an earlier, interrupted run
+                values = from_salesforce(emap, record)
+                batch.ops.append(
+                    Op(
+                        SyncAction.UPDATED if link else SyncAction.CREATED,
+                        Flow.SALESFORCE_TO_FORCEMANAGER,
+                        link,
+                        values=values,
+                        salesforce_id=record["Id"],
+                        forcemanager_id=link.forcemanager_id if link else None,
+                        salesforce_base=values,
+                        salesforce_modstamp=parse_datetime(record["SystemModstamp"]),
+                    )
+                )
+            pending = [op.salesforce_id for op in batch.ops if op.link is None]
+            await store.save_cursor(row, load={**state, "pending": pending})
+            await apply(engine, batch)
+            processed += len(chunk)
+            last = chunk[-1]
+            state = {
+                "after": cursors.salesforce_text(last["SystemModstamp"], last["Id"]),
+                "processed": processed,
+                "pending": [],
+            }
+            await store.save_cursor(row, state["after"], load=state)
+            await engine.progress(entity, processed, total)
+    await store.save_cursor(row, load={**state, "done": True})
+    fm_row = await store.cursor(engine.org_id, entity, store.FORCEMANAGER)
+    await store.save_cursor(fm_row, (datetime.now(UTC) - FM_CURSOR_OVERLAP).isoformat())
+
+
+async def _recover_pending(engine: Engine, entity: Entity, pending: list[str]) -> None:
+    """Records a crashed run may have created in ForceManager without linking them."""
+    if not pending:
+        return
+    linked = await store.links_by_salesforce(engine.org_id, entity, pending)
+    missing = [sf_id for sf_id in pending if sf_id not in linked]
+    if not missing:
+        return
+    resource = spec_for(entity).forcemanager_resource
+    quoted = ", ".join(f"'{sf_id}'" for sf_id in missing)
+    found: dict[str, int] = {}
+    async for page in engine.fm.list(resource, where=f"extId IN ({quoted})"):
+        for record in page:
+            if not record.get("deleted") and record.get("extId") in missing:
+                found.setdefault(record["extId"], int(record["id"]))
+    await RecordLink.bulk_create(
+        [
+            RecordLink(
+                organization_id=engine.org_id,
+                entity=entity.value,
+                salesforce_id=sf_id,
+                forcemanager_id=fm_id,
+                synced_values={},
+            )
+            for sf_id, fm_id in found.items()
+        ]
+    )

@@ -1,0 +1,64 @@
+"""One run per org at a time, whichever worker runs it: a Redis lease that the running job
+keeps renewing. A worker that dies stops renewing, the lease lapses within LEASE seconds,
+and the next cron tick sees the run as abandoned."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+
+from redis.asyncio import Redis
+
+from server.config import get_settings
+
+LEASE = 30  # seconds
+RENEW_EVERY = 10
+
+# Extend only if we still own it (compare-and-set).
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+
+def lock_key(org_id: int) -> str:
+    return f"{get_settings().redis_prefix}:sync-lock:{org_id}"
+
+
+class OrgLock:
+    def __init__(self, redis: Redis, org_id: int) -> None:
+        self.redis = redis
+        self.key = lock_key(org_id)
+        self.token = secrets.token_hex(8)
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def acquire(self) -> bool:
+        taken = await self.redis.set(self.key, self.token, nx=True, ex=LEASE)
+        if taken:
+            self._renewer = asyncio.create_task(self._renew())
+        return bool(taken)
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            await self.redis.eval(_RENEW, 1, self.key, self.token, LEASE * 1000)
+
+    async def release(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+        await self.redis.eval(_RELEASE, 1, self.key, self.token)
+
+
+async def is_held(redis: Redis, org_id: int) -> bool:
+    return bool(await redis.exists(lock_key(org_id)))
