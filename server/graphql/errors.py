@@ -10,10 +10,12 @@ from typing import TypeVar
 import strawberry
 
 from server.integration import errors as domain
+from server.models import IntegrationState
 
 T = TypeVar("T")
 
 ErrorCode = strawberry.enum(domain.ErrorCode, name="ErrorCode")
+strawberry.enum(IntegrationState)
 
 
 @strawberry.interface(description="An expected failure a client can act on.")
@@ -40,8 +42,8 @@ class NotConnected(UserError):
 
 @strawberry.type
 class WrongState(UserError):
-    state: str
-    allowed_states: list[str]
+    state: IntegrationState
+    allowed_states: list[IntegrationState]
 
 
 @strawberry.type
@@ -113,7 +115,10 @@ def to_graphql(exc: domain.ServiceError) -> UserError:
             )
         case domain.WrongState():
             return WrongState(
-                code=code, message=message, state=exc.state, allowed_states=exc.allowed
+                code=code,
+                message=message,
+                state=IntegrationState(exc.state),
+                allowed_states=[IntegrationState(s) for s in exc.allowed],
             )
         case domain.MandatoryEntity():
             return MandatoryEntity(code=code, message=message, entity=exc.entity)
