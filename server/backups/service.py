@@ -165,3 +165,16 @@ def writable(data: dict[str, Any], new_ids: dict[str, dict[int, int]]) -> dict[s
             value = [item.get("id", item) if isinstance(item, dict) else item for item in value]
         out[key] = value
     return out
+
+
+async def restore_with_stored_keys(org_id: int, backup_id: int) -> int:
+    """restore() with a client on the org's stored ForceManager keys (the CLI, the API)."""
+    from server.integration.clients import forcemanager_client
+
+    if await Backup.get_or_none(id=backup_id, organization_id=org_id) is None:
+        raise BackupNotFound(backup_id)
+    fm = await forcemanager_client(org_id)
+    try:
+        return await restore(fm, org_id, backup_id)
+    finally:
+        await fm.aclose()

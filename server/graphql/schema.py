@@ -20,6 +20,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from server.graphql import errors
+from server.graphql.backups import BackupsMutation, BackupsQuery
 from server.graphql.connection import ConnectionMutation
 from server.graphql.integration import IntegrationMutation, IntegrationQuery
 from server.graphql.objects import ObjectsQuery
@@ -30,12 +31,20 @@ from server.graphql.users import UsersMutation, UsersQuery
 
 log = logging.getLogger("server.graphql")
 
-QUERIES: tuple[type, ...] = (IntegrationQuery, ObjectsQuery, UsersQuery, ReportsQuery, TokensQuery)
+QUERIES: tuple[type, ...] = (
+    IntegrationQuery,
+    ObjectsQuery,
+    UsersQuery,
+    ReportsQuery,
+    TokensQuery,
+    BackupsQuery,
+)
 MUTATIONS: tuple[type, ...] = (
     IntegrationMutation,
     ConnectionMutation,
     UsersMutation,
     TokensMutation,
+    BackupsMutation,
 )
 
 MAX_DEPTH = 10
