@@ -3,6 +3,7 @@
     create-org --name N --plan P [--forcemanager-public-key K --forcemanager-private-key K]
                [--forcemanager-base-url U]      prints the org id and a first ADMIN token
     create-token --org ID --name N [--role ADMIN|VIEWER]
+    restore-backup --org ID --backup ID          recreate a backup's records in ForceManager
     migrate                                      bring DATABASE_URL up to date
     makemigrations                               write a migration for model changes
     demo                                         run the local demo (server.demo)
@@ -47,6 +48,23 @@ async def _create_token(args: argparse.Namespace) -> int:
     row, token = await create_token(args.org, args.name, Role(args.role))
     print(f"token id: {row.id}")
     print(f"{row.role} token: {token}")
+    return 0
+
+
+async def _restore_backup(args: argparse.Namespace) -> int:
+    from server.backups.errors import BackupError
+    from server.backups.service import restore_with_stored_keys
+    from server.clients.errors import ApiError
+
+    try:
+        restored = await restore_with_stored_keys(args.org, args.backup)
+    except BackupError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except ApiError as exc:
+        print(f"error: ForceManager refused the restore: {exc.code}", file=sys.stderr)
+        return 1
+    print(f"restored {restored} record(s) from backup {args.backup}")
     return 0
 
 
@@ -104,6 +122,10 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--name", required=True)
     token.add_argument("--role", choices=[r.value for r in Role], default=Role.ADMIN.value)
 
+    restore = sub.add_parser("restore-backup", help="recreate a backup's ForceManager records")
+    restore.add_argument("--org", type=int, required=True)
+    restore.add_argument("--backup", type=int, required=True)
+
     sub.add_parser("migrate", help="apply the database migrations (DATABASE_URL)")
     sub.add_parser("makemigrations", help="write a migration for model changes")
     sub.add_parser("demo", help="run the local demo")
@@ -117,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_with_db(_create_org, args))
         case "create-token":
             return asyncio.run(_with_db(_create_token, args))
+        case "restore-backup":
+            return asyncio.run(_with_db(_restore_backup, args))
         case "migrate":
             return asyncio.run(_migrate())
         case "makemigrations":
