@@ -60,11 +60,13 @@ async def salesforce_client(org_id: int) -> SalesforceClient:
 
     password_login = None
     if integration.salesforce_auth_method == "PASSWORD" and integration.salesforce_password_enc:
-        password_login = (
+        password_login: tuple[str, ...] = (
             integration.salesforce_username or "",
             decrypt(integration.salesforce_password_enc) or "",
             decrypt(integration.salesforce_security_token_enc) or "",
         )
+        if integration.salesforce_domain:
+            password_login += (integration.salesforce_domain,)
     return SalesforceClient(
         session,
         oauth_app(),

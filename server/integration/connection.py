@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
 
+from server.config import get_settings
 from server.crypto import encrypt, hash_token
 from server.integration.clients import oauth_app
 from server.integration.errors import InvalidInput, InvalidOAuthState
@@ -91,7 +92,12 @@ async def connect_with_password(
         raise InvalidInput("username and password are required.")
     async with calling("Salesforce"):
         session = await login_password(
-            oauth_app(), username.strip(), password, security_token, domain or None
+            oauth_app(),
+            username.strip(),
+            password,
+            security_token,
+            domain or None,
+            api_version=get_settings().salesforce_api_version,
         )
     return await _store_connection(
         org_id,
