@@ -85,7 +85,7 @@ class RunProgressType(Enum):
 class SyncRunProgressEvent:
     cursor: str
     type: RunProgressType
-    run_id: strawberry.ID
+    run_id: int
     kind: RunKind | None
     entity: Entity | None
     processed: int | None
@@ -139,7 +139,7 @@ def progress_event(cursor: str, data: dict[str, Any]) -> SyncRunProgressEvent:
     return SyncRunProgressEvent(
         cursor=cursor,
         type=RunProgressType(data["type"]),
-        run_id=strawberry.ID(str(data["runId"])),
+        run_id=int(data["runId"]),
         kind=RunKind(data["kind"]) if data.get("kind") else None,
         entity=Entity(data["entity"]) if data.get("entity") else None,
         processed=data.get("processed"),
@@ -202,13 +202,14 @@ class Subscription:
             yield event
 
     @strawberry.subscription(
-        description="Run started, progress per entity (processed / total), run finished."
+        description="Run started, progress per entity (processed / total), run finished. "
+        "Starts with the events so far of the run in progress, if one is."
     )
     async def sync_run_progress(
         self, info: Info
     ) -> AsyncGenerator[SyncRunProgressEvent, None]:
         org_id = _org_id(info)
-        async for item in _hub(info).feed(org_id, PROGRESS):
+        async for item in _hub(info).feed(org_id, PROGRESS, replay_run=True):
             if isinstance(item, Reset):
                 raise GraphQLError(
                     _RESET_MESSAGES[item.reason], extensions={"code": item.reason}

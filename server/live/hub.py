@@ -19,7 +19,15 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from server import events
-from server.live.streams import Entry, StreamId, decode_entry, entries_after, last_id, resumable
+from server.live.streams import (
+    Entry,
+    StreamId,
+    decode_entry,
+    entries_after,
+    last_id,
+    resumable,
+    start_of_unfinished_run,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -180,11 +188,15 @@ class LiveHub:
         *,
         after: StreamId | None = None,
         accept: Callable[[dict[str, Any]], bool] = lambda data: True,
+        replay_run: bool = False,
     ) -> AsyncIterator[Entry | Reset]:
         """The org's events of one kind from now on, or from just after `after`. Ends after
-        yielding a Reset. Raises InvalidCursor (from StreamId.parse) before subscribing."""
+        yielding a Reset. replay_run (progress): start with the events of the run in
+        progress, if any, so a new subscriber sees where it stands."""
         key = stream_key(org_id, kind)
-        if after is not None:
+        if replay_run and after is None:
+            after = await start_of_unfinished_run(self.redis, key)
+        elif after is not None:
             reason = await resumable(self.redis, key, after)
             if reason:
                 yield Reset(reason)

@@ -34,6 +34,10 @@ class StreamId:
     def __str__(self) -> str:
         return f"{self.ms}-{self.seq}"
 
+    def before(self) -> StreamId:
+        """The greatest id smaller than this one: reading after it starts with this one."""
+        return StreamId(self.ms, self.seq - 1) if self.seq else StreamId(self.ms - 1, 2**64 - 1)
+
     @property
     def time(self) -> datetime:
         """When Redis appended the entry."""
@@ -89,4 +93,19 @@ async def resumable(redis: Redis, stream: str, after: StreamId) -> str | None:
     if trimmed and (first is None or after < StreamId.parse(first[0])):
         # The trimmed entries all precede the first retained one; some may follow `after`.
         return "CURSOR_EXPIRED"
+    return None
+
+
+async def start_of_unfinished_run(
+    redis: Redis, stream: str, *, scan: int = 1000
+) -> StreamId | None:
+    """In a progress stream: the id just before the latest STARTED event when no FINISHED
+    follows it (a run is in progress), so that reading after it replays that run."""
+    rows = await redis.xrevrange(stream, count=scan)
+    for entry_id, fields in rows:
+        kind = decode_entry(entry_id, fields).data.get("type")
+        if kind == "FINISHED":
+            return None
+        if kind == "STARTED":
+            return StreamId.parse(entry_id).before()
     return None

@@ -214,3 +214,30 @@ async def test_run_progress_reports_start_progress_and_finish(
     assert (got[1]["entity"], got[1]["processed"], got[1]["total"]) == ("ACCOUNT", 50, 120)
     assert got[2]["status"] == "SUCCESS" and got[0]["kind"] == "INITIAL"
     await ws.close()
+
+
+async def test_run_progress_starts_with_the_run_in_progress(live_server: LiveServer, redis: Redis):
+    org = live_server.org_a
+    await events.publish_progress(redis, org, progress("STARTED", run_id=1))
+    await events.publish_progress(redis, org, progress("FINISHED", run_id=1, status="SUCCESS"))
+    await events.publish_progress(redis, org, progress("STARTED", run_id=2))
+    await events.publish_progress(redis, org, progress("PROGRESS", run_id=2, entity="CONTACT",
+                                                       processed=10, total=40))
+    ws = await GraphQLWebSocket.open(live_server.ws_url, live_server.viewer_a)
+    await ws.subscribe(RUN_PROGRESS)
+    got = [(await ws.next_payload())["data"]["syncRunProgress"] for _ in range(2)]
+    assert [(g["type"], g["runId"]) for g in got] == [("STARTED", 2), ("PROGRESS", 2)]
+    await subscribers(live_server, org, 1)
+    await events.publish_progress(redis, org, progress("FINISHED", run_id=2, status="PARTIAL"))
+    last = (await ws.next_payload())["data"]["syncRunProgress"]
+    assert (last["type"], last["runId"], last["status"]) == ("FINISHED", 2, "PARTIAL")
+    await ws.close()
+
+    # Once the run finished, a new subscriber gets only what comes next.
+    ws = await GraphQLWebSocket.open(live_server.ws_url, live_server.viewer_a)
+    await ws.subscribe(RUN_PROGRESS)
+    await subscribers(live_server, org, 1)
+    await events.publish_progress(redis, org, progress("STARTED", run_id=3))
+    first = (await ws.next_payload())["data"]["syncRunProgress"]
+    assert (first["type"], first["runId"]) == ("STARTED", 3)
+    await ws.close()
