@@ -93,7 +93,7 @@ RESOURCE_FIELDS: dict[str, tuple[Field, ...]] = {
         "discount2:n discount3:n discount4:n currencyId:fk:currencies accountId:fk:accounts "
         "salesForeCastDate:d salesRepId:fk:users comment:s internalComment:s "
         "branchId:fk:branches opportunityId:fk:opportunities contactId:fk:contacts "
-        "rateId:fk:rates accountAddressId:i closedDate:d mainSalesorder:b archived:b blocked:b "
+        "rateId:fk:rates accountAddressId:fk closedDate:d mainSalesorder:b archived:b blocked:b "
         "readOnly:b"
     ),
     "salesordersLines": _fields(
@@ -134,6 +134,9 @@ LABEL_FIELDS: dict[str, tuple[str, ...]] = {
     "salesordersLines": ("description",),
     "users": ("name", "lastName"),
 }
+
+# Written as a boolean, read as 0/1 (ContactResponse in the swagger).
+READ_AS_INTEGER = frozenset({"useCompanyAdddress"})
 
 # Users reference value lists as {"description", "id"} (UserResponse in the swagger).
 DESCRIPTION_REFERENCES = frozenset({"users"})

@@ -19,6 +19,7 @@ from sandboxes.forcemanager.errors import SandboxError, bad_request, not_found
 from sandboxes.forcemanager.fields import (
     DESCRIPTION_REFERENCES,
     LABEL_FIELDS,
+    READ_AS_INTEGER,
     READ_ONLY_RESOURCES,
     RESOURCE_FIELDS,
     RESOURCES,
@@ -264,6 +265,8 @@ class Store:
                 )
             elif field.kind is Kind.DATETIME:
                 out[field.name] = format_time(value)
+            elif field.name in READ_AS_INTEGER:
+                out[field.name] = int(value)
             else:
                 out[field.name] = value
         for name, definition in self.extra_fields[resource].items():

@@ -57,6 +57,8 @@ def standard_value(field: Field, value: Any) -> Any:
             raise _type_error(name, "a string", value)
         return value
     if field.kind in (Kind.INT, Kind.FK):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 3.0 from clients that only have floats
         if isinstance(value, bool) or not isinstance(value, int):
             what = "an integer id" if field.kind is Kind.FK else "an integer"
             raise _type_error(name, what, value)
