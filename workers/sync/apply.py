@@ -14,6 +14,7 @@ from server.models import RecordLink, SyncAction, SyncStatus
 from server.synclog.service import LogRecord
 from workers.sync import store
 from workers.sync.context import Engine
+from workers.sync.fields import Kind
 from workers.sync.mapping import record_name, to_forcemanager, to_salesforce
 
 BATCH = 200  # sObject Collections' and ForceManager bulk's largest request
@@ -83,7 +84,10 @@ async def apply(engine: Engine, batch: Batch) -> None:
             )
         )
 
-    def succeeded(op: Op, sf_readback: dict[str, Any], fm_readback: dict[str, Any]) -> None:
+    def succeeded(
+        op: Op, sf_readback: dict[str, Any], fm_readback: dict[str, Any],
+        owner_fallback: bool | None = None,
+    ) -> None:
         sf_base, fm_base = bases(op.link)
         sf_base.update(op.salesforce_base)
         sf_base.update(sf_readback)
@@ -104,6 +108,8 @@ async def apply(engine: Engine, batch: Batch) -> None:
         link.forcemanager_id = op.forcemanager_id
         set_bases(link, sf_base, fm_base)
         link.deleted = op.action is SyncAction.DELETED
+        if owner_fallback is not None:
+            link.owner_fallback = owner_fallback
         if op.salesforce_modstamp is not None:
             link.salesforce_modstamp = op.salesforce_modstamp
         if op.forcemanager_updated is not None:
@@ -128,7 +134,7 @@ async def apply(engine: Engine, batch: Batch) -> None:
             if result.success:
                 op.forcemanager_id = int(result.id) if result.id is not None else None
                 readback = {key: None for key in emap.salesforce_fields} | out.readback
-                succeeded(op, {}, readback)
+                succeeded(op, {}, readback, out.owner_fallback)
             record(op, result, out.owner_fallback)
     for chunk in _chunks(updates):
         outgoing = [to_forcemanager(emap, op.values, engine.lookups) for op in chunk]
@@ -139,7 +145,10 @@ async def apply(engine: Engine, batch: Batch) -> None:
         )
         for op, out, result in zip(chunk, outgoing, results, strict=True):
             if result.success:
-                succeeded(op, {}, out.readback)
+                owner_written = any(f.kind is Kind.OWNER for f in emap.fields
+                                    if f.key in op.values)
+                succeeded(op, {}, out.readback,
+                          out.owner_fallback if owner_written else None)
             record(op, result, out.owner_fallback)
     for chunk in _chunks(deletes):
         results = await engine.fm.bulk_delete(resource, [op.forcemanager_id for op in chunk])

@@ -33,13 +33,32 @@ async def run_incremental(engine: Engine) -> None:
     for entity, row in sf_rows.items():
         at = cursors.salesforce(row.value)
         if at is not None:
-            since[spec_for(entity).salesforce_object] = at[0]
+            # SystemModstamp has whole seconds and is not unique: count from the cursor's
+            # own second, and compare with how many rows of that second were already seen.
+            since[spec_for(entity).salesforce_object] = at[0] - timedelta(milliseconds=1)
     counts = await engine.sf.count_changes(
         [spec_for(e).salesforce_object for e in entities], since
     )
     for entity in entities:
-        changed = counts.get(spec_for(entity).salesforce_object, 0) > 0
+        seen_at_cursor = int((sf_rows[entity].state or {}).get("at_cursor", 0))
+        changed = counts.get(spec_for(entity).salesforce_object, 0) > seen_at_cursor
         await sync_entity(engine, entity, sf_rows[entity], changed)
+
+
+class TailCounter:
+    """How many of the rows read so far share the last row's SystemModstamp."""
+
+    def __init__(self) -> None:
+        self.stamp: str | None = None
+        self.count = 0
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            stamp = row["SystemModstamp"]
+            if stamp == self.stamp:
+                self.count += 1
+            else:
+                self.stamp, self.count = stamp, 1
 
 
 def owns_new_forcemanager_records(engine: Engine, entity: Entity) -> bool:
@@ -77,6 +96,7 @@ async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: b
         start = None if after is None else (after[0] - OVERLAP, cursors.FLOOR_ID)
         fields = [*emap.salesforce_fields, "IsDeleted"]
         seen: set[str] = set()
+        tail = TailCounter()
         async for page in engine.sf.query_changes(spec.salesforce_object, fields, start,
                                                   include_deleted=True):
             for begin in range(0, len(page), BATCH):
@@ -84,10 +104,13 @@ async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: b
                 if not chunk:
                     continue
                 seen.update(r["Id"] for r in chunk)
+                tail.add(chunk)
                 await _salesforce_chunk(engine, entity, chunk, fm_changes)
                 last = chunk[-1]
                 await store.save_cursor(
-                    sf_row, cursors.salesforce_text(last["SystemModstamp"], last["Id"])
+                    sf_row,
+                    cursors.salesforce_text(last["SystemModstamp"], last["Id"]),
+                    at_cursor=tail.count,
                 )
     if fm_changes:
         records = list(fm_changes.values())

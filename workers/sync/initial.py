@@ -19,6 +19,7 @@ from workers.sync.apply import BATCH, Batch, Op, apply
 from workers.sync.context import Engine, map_with_custom_fields
 from workers.sync.convert import parse_datetime
 from workers.sync.fields import CUSTOM_TYPES, extra_field_name
+from workers.sync.incremental import TailCounter
 from workers.sync.mapping import from_salesforce
 from workers.sync.parents import prefetch_salesforce_parents
 
@@ -102,6 +103,7 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
     processed = int(state.get("processed", 0))
     since = cursors.salesforce(state.get("after"))
     await engine.progress(entity, processed, total)
+    tail = TailCounter()
     async for page in engine.sf.query_changes(spec.salesforce_object, emap.salesforce_fields,
                                               since):
         for start in range(0, len(page), BATCH):
@@ -130,6 +132,7 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
             pending = [op.salesforce_id for op in batch.ops if op.link is None]
             await store.save_cursor(row, load={**state, "pending": pending})
             await apply(engine, batch)
+            tail.add(chunk)
             processed += len(chunk)
             last = chunk[-1]
             state = {
@@ -137,7 +140,7 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
                 "processed": processed,
                 "pending": [],
             }
-            await store.save_cursor(row, state["after"], load=state)
+            await store.save_cursor(row, state["after"], load=state, at_cursor=tail.count)
             await engine.progress(entity, processed, total)
     await store.save_cursor(row, load={**state, "done": True})
     fm_row = await store.cursor(engine.org_id, entity, store.FORCEMANAGER)
