@@ -65,7 +65,20 @@ async def sobject_info(state: SandboxState, req: ApiRequest, name: str) -> ApiRe
 
 
 async def describe(state: SandboxState, req: ApiRequest, name: str) -> ApiResponse:
-    return ApiResponse(200, the_sobject(name).describe(req.version))
+    sob = the_sobject(name)
+    answer = sob.describe(req.version)
+    base = f"/services/data/v{req.version}/sobjects/{sob.name}"
+    answer["urls"].update({
+        "compactLayouts": f"{base}/describe/compactLayouts",
+        "approvalLayouts": f"{base}/describe/approvalLayouts",
+        "listviews": f"{base}/listviews",
+        "quickActions": f"{base}/quickActions",
+        "layouts": f"{base}/describe/layouts",
+        "uiDetailTemplate": f"{req.base_url}/{{ID}}",
+        "uiEditTemplate": f"{req.base_url}/{{ID}}/e",
+        "uiNewRecord": f"{req.base_url}/{sob.key_prefix}/e",
+    })
+    return ApiResponse(200, answer)
 
 
 async def create(state: SandboxState, req: ApiRequest, name: str) -> ApiResponse:
