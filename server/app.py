@@ -24,6 +24,7 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.functions import Count
 
+from server import monitor
 from server.auth import Caller, authenticate
 from server.config import get_settings
 from server.db import tortoise_config
@@ -144,6 +145,7 @@ def routes(graphql: GraphQL) -> list[BaseRoute]:
         WebSocketRoute("/graphql", graphql),
         Route("/health", health),
         Route("/metrics", metrics),
+        *monitor.routes(),
     ]
 
 
