@@ -4,6 +4,7 @@ and not counted as API calls."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from sandboxes.forcemanager import ForceManagerSandbox
 
 
+logger = logging.getLogger(__name__)
+
+
 def _sandbox(request: Request) -> ForceManagerSandbox:
     return request.app.state.sandbox
 
@@ -29,6 +33,9 @@ def endpoint(func: Any) -> Any:
             result = await func(request, _sandbox(request))
         except SandboxError as exc:
             return error_response(exc)
+        except Exception:
+            logger.exception("ForceManager sandbox admin failed on %s", request.url.path)
+            return error_response(SandboxError(500, "INTERNAL_ERROR", "unexpected server error"))
         return result if isinstance(result, Response) else JSONResponse(result)
 
     return wrapped

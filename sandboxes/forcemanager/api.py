@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ from sandboxes.forcemanager.valuelists import VALUE_LISTS
 
 if TYPE_CHECKING:
     from sandboxes.forcemanager import ForceManagerSandbox
+
+logger = logging.getLogger(__name__)
 
 BASE_PATH = "/api/v4"
 MAX_BULK = 200
@@ -147,6 +150,10 @@ async def dispatch(request: Request) -> Response:
         if exc.status < 500 and exc.status not in (401, 429):
             sandbox.counters.outcome("errors")
         return error_response(exc)
+    except Exception:
+        # A sandbox bug must still answer like the API would, not with a traceback.
+        logger.exception("ForceManager sandbox failed on %s %s", request.method, path)
+        return error_response(SandboxError(500, "INTERNAL_ERROR", "unexpected server error"))
     if isinstance(result, Response):
         return result
     return JSONResponse(result)

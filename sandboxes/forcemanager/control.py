@@ -66,7 +66,9 @@ class RateLimiter:
 
     @rate.setter
     def rate(self, value: float | None) -> None:
-        if value is not None and (isinstance(value, bool) or not value > 0):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not value > 0
+        ):
             raise bad_request("INVALID_VALUE", "rate must be a positive number or null")
         self._rate = float(value) if value is not None else None
         self._buckets = {}
