@@ -24,5 +24,5 @@ async def calling(system: str) -> AsyncIterator[None]:
     except QuotaExceeded as exc:
         raise ExternalUnavailable(system, f"API limit reached ({exc.message})") from exc
     except ApiError as exc:
-        log.warning("%s call failed: %s", system, exc.code)
+        log.warning("%s call failed: %s %s", system, exc.code, exc.message)
         raise ExternalUnavailable(system, exc.message) from exc

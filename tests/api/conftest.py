@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -18,11 +18,13 @@ from server.organizations.service import create_organization
 
 @dataclass
 class Api:
-    """A GraphQL client bound to one token."""
+    """A GraphQL client bound to one token. Keeps every answer it got (`seen`), so tests
+    can check that no secret ever appears in one."""
 
     http: httpx.AsyncClient
     token: str | None
     org_id: int | None = None
+    seen: list[str] = field(default_factory=list)
 
     async def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -30,6 +32,7 @@ class Api:
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
         assert response.status_code == 200, response.text
+        self.seen.append(response.text)
         return response.json()
 
     async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -39,7 +42,7 @@ class Api:
         return body["data"]
 
     def as_token(self, token: str | None) -> Api:
-        return Api(self.http, token, self.org_id)
+        return Api(self.http, token, self.org_id, self.seen)
 
 
 @pytest.fixture
@@ -79,6 +82,71 @@ async def viewer_of(api: Api) -> Api:
 async def admin(http: httpx.AsyncClient) -> Api:
     """An ADMIN of an org on the business plan, without ForceManager keys."""
     return await new_org(http)
+
+
+@pytest.fixture
+def sandboxes(
+    database_url: str,
+    salesforce_sandbox: Any,
+    forcemanager_sandbox: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[Any, Any]:
+    """Both sandboxes running, and the settings' Salesforce connected app pointing at ours."""
+    from server.config import get_settings
+
+    monkeypatch.setenv("SALESFORCE_LOGIN_URL", salesforce_sandbox.url)
+    monkeypatch.setenv("SALESFORCE_CLIENT_ID", salesforce_sandbox.client_id)
+    monkeypatch.setenv("SALESFORCE_CLIENT_SECRET", salesforce_sandbox.client_secret)
+    monkeypatch.setenv("SALESFORCE_CA_BUNDLE", str(salesforce_sandbox.ca_cert))
+    monkeypatch.setenv("SALESFORCE_API_VERSION", salesforce_sandbox.api_version)
+    # requests lets these override a session's own `verify` (the sandbox's CA).
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    get_settings.cache_clear()
+    return salesforce_sandbox, forcemanager_sandbox
+
+
+async def org_with_keys(http: httpx.AsyncClient, fm: Any, name: str = "Acme") -> Api:
+    return await new_org(
+        http,
+        name,
+        forcemanager_public_key=fm.public_key,
+        forcemanager_private_key=fm.private_key,
+        forcemanager_base_url=fm.url,
+    )
+
+
+PASSWORD_CONNECT = """mutation($u: String!, $p: String!, $t: String!) {
+  connectSalesforceWithPassword(username: $u, password: $p, securityToken: $t) {
+    __typename
+    ... on SalesforceIntegration { state connection { authMethod instanceUrl username
+                                                       salesforceOrgId salesforceUserId } }
+    ... on UserError { code message }
+    ... on SalesforceAuthFailed { reason }
+  }
+}"""
+
+
+async def connect_with_password(api: Api, sf: Any, password: str | None = None) -> dict:
+    variables = {"u": sf.username, "p": password or sf.password, "t": sf.security_token}
+    return (await api.data(PASSWORD_CONNECT, variables))["connectSalesforceWithPassword"]
+
+
+async def enable(api: Api) -> dict:
+    body = await api.data(
+        "mutation { enableSalesforceIntegration(acknowledgeDataReplacement: true) "
+        "{ ... on SalesforceIntegration { state } } }"
+    )
+    return body["enableSalesforceIntegration"]
+
+
+async def connected_org(http: httpx.AsyncClient, sf: Any, fm: Any, name: str = "Acme") -> Api:
+    """An org with ForceManager keys, enabled and connected to Salesforce (password flow)."""
+    api = await org_with_keys(http, fm, name)
+    await enable(api)
+    answer = await connect_with_password(api, sf)
+    assert answer["state"] == "CONNECTED", answer
+    return api
 
 
 __all__ = ["Api", "Role", "new_org", "viewer_of"]
