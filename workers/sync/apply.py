@@ -15,7 +15,13 @@ from server.synclog.service import LogRecord
 from workers.sync import store
 from workers.sync.context import Engine
 from workers.sync.fields import Kind
-from workers.sync.mapping import record_name, to_forcemanager, to_salesforce
+from workers.sync.mapping import (
+    forcemanager_readback,
+    from_salesforce,
+    record_name,
+    to_forcemanager,
+    to_salesforce,
+)
 
 BATCH = 200  # sObject Collections' and ForceManager bulk's largest request
 
@@ -130,10 +136,12 @@ async def apply(engine: Engine, batch: Batch) -> None:
             for op, out in zip(chunk, outgoing, strict=True)
         ]
         results = await engine.fm.bulk_create(resource, payloads)
-        for op, out, result in zip(chunk, outgoing, results, strict=True):
+        for op, out, payload, result in zip(chunk, outgoing, payloads, results, strict=True):
             if result.success:
                 op.forcemanager_id = int(result.id) if result.id is not None else None
-                readback = {key: None for key in emap.salesforce_fields} | out.readback
+                readback = {key: None for key in emap.salesforce_fields} | (
+                    forcemanager_readback(emap, payload, engine.lookups)
+                )
                 succeeded(op, {}, readback, out.owner_fallback)
             record(op, result, out.owner_fallback)
     for chunk in _chunks(updates):
@@ -169,10 +177,16 @@ async def apply(engine: Engine, batch: Batch) -> None:
         outgoing = [to_salesforce(emap, op.values) for op in chunk]
         results = await engine.sf.create(sobject, [out.payload for out in outgoing])
         ext_ids: list[dict[str, Any]] = []
+        # Salesforce fills in what we left out (owner, defaults): read the new records back
+        # so their next appearance in the change feed is recognised as our own write.
+        made = [str(r.id) for r in results if r.success]
+        stored = await _read_back(engine, sobject, emap.salesforce_fields, made)
         for op, out, result in zip(chunk, outgoing, results, strict=True):
             if result.success:
                 op.salesforce_id = str(result.id)
                 readback = {key: None for key in emap.salesforce_fields} | out.readback
+                if op.salesforce_id in stored:
+                    readback = from_salesforce(emap, stored[op.salesforce_id])
                 succeeded(op, readback, {})
                 ext_ids.append({"id": op.forcemanager_id, "extId": op.salesforce_id})
             record(op, result)
@@ -210,6 +224,16 @@ async def apply(engine: Engine, batch: Batch) -> None:
          if link.forcemanager_id is not None and not link.deleted},
     )
     await engine.log(logs)
+
+
+async def _read_back(
+    engine: Engine, sobject: str, fields: list[str], ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    quoted = ", ".join(f"'{i}'" for i in ids)
+    soql = f"SELECT Id, {', '.join(fields)} FROM {sobject} WHERE Id IN ({quoted})"
+    return {r["Id"]: r async for page in engine.sf.query(soql) for r in page}
 
 
 def _chunks(ops: list[Op]) -> list[list[Op]]:

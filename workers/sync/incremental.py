@@ -13,7 +13,7 @@ from typing import Any
 
 from server.entities import Entity, Flow, spec_for
 from server.models import RecordLink, SyncAction
-from workers.sync import cursors, store
+from workers.sync import cursors, probe, store
 from workers.sync.apply import BATCH, Batch, Op, apply, bases, set_bases
 from workers.sync.context import Engine
 from workers.sync.convert import parse_datetime
@@ -29,20 +29,18 @@ OVERLAP = timedelta(minutes=2)
 async def run_incremental(engine: Engine) -> None:
     entities = engine.entities
     sf_rows = {e: await store.cursor(engine.org_id, e, store.SALESFORCE) for e in entities}
-    since: dict[str, datetime] = {}
+    probes: dict[str, probe.Cursor | None] = {}
     for entity, row in sf_rows.items():
         at = cursors.salesforce(row.value)
-        if at is not None:
-            # SystemModstamp has whole seconds and is not unique: count from the cursor's
-            # own second, and compare with how many rows of that second were already seen.
-            since[spec_for(entity).salesforce_object] = at[0] - timedelta(milliseconds=1)
-    counts = await engine.sf.count_changes(
-        [spec_for(e).salesforce_object for e in entities], since
-    )
+        seen = int((row.state or {}).get("at_cursor", 0))
+        probes[spec_for(entity).salesforce_object] = (
+            None if at is None else probe.Cursor(at[0], seen)
+        )
+    changed = await probe.changed(engine.sf, probes)
     for entity in entities:
-        seen_at_cursor = int((sf_rows[entity].state or {}).get("at_cursor", 0))
-        changed = counts.get(spec_for(entity).salesforce_object, 0) > seen_at_cursor
-        await sync_entity(engine, entity, sf_rows[entity], changed)
+        await sync_entity(
+            engine, entity, sf_rows[entity], changed[spec_for(entity).salesforce_object]
+        )
 
 
 class TailCounter:

@@ -115,6 +115,18 @@ def _read_fm(f: Field, record: dict[str, Any], lookups: Lookups) -> Any:
     return _scalar(f.kind, raw)
 
 
+def forcemanager_readback(
+    emap: EntityMap, payload: dict[str, Any], lookups: Lookups
+) -> dict[str, Any]:
+    """The canonical values ForceManager will show for the fields a write payload sets
+    (defaults included), so the next read of that record is recognised as our echo."""
+    return {
+        f.key: _read_fm(f, payload, lookups)
+        for f in emap.fields
+        if all(name in payload for name in f.forcemanager_fields)
+    }
+
+
 @dataclass
 class Outgoing:
     """A write for one side: the payload, the canonical values that side will read back

@@ -1,0 +1,153 @@
+"""Incremental ticks after the initial load, end to end against both sandboxes."""
+
+from __future__ import annotations
+
+from server.entities import Entity, Flow
+from server.models import RunKind, RunStatus, SyncAction, SyncStatus
+from tests.sync.conftest import World
+
+
+async def _loaded(world: World) -> tuple[dict, dict]:
+    """Run the initial load; return one linked Salesforce account and its FM twin."""
+    run = await world.sync()
+    assert run.status is RunStatus.SUCCESS, run.reason
+    account = next(a for a in world.sf_records("Account") if not a["IsDeleted"])
+    link = await world.link(Entity.ACCOUNT, account["Id"])
+    twin = await world.fm_client.get("accounts", link.forcemanager_id)
+    return account, twin
+
+
+async def test_a_tick_with_no_changes_writes_and_logs_nothing(world: World) -> None:
+    await _loaded(world)
+    first = await world.sync()  # reads back what the load wrote: all echoes
+    assert first.kind is RunKind.INCREMENTAL and first.status is RunStatus.SUCCESS
+    assert await world.log(first) == []
+    fm_before = world.fm.counters()
+    second = await world.sync()
+    assert second.status is RunStatus.SUCCESS
+    assert await world.log(second) == []
+    assert (second.created, second.updated, second.deleted) == (0, 0, 0)
+    assert second.salesforce_calls == 1  # the Composite probe, nothing else
+    fm_after = world.fm.counters()
+    writes = {k: v for k, v in fm_after.items() if k.startswith(("POST", "PUT", "DELETE"))
+              and v != fm_before.get(k)}
+    assert writes == {}, writes
+
+
+async def test_salesforce_edit_flows_to_forcemanager(world: World) -> None:
+    account, twin = await _loaded(world)
+    world.sf.admin.edit("Account", account["Id"], {"Phone": "+34 911 000 111",
+                                                   "BillingCity": "Sevilla"})
+    run = await world.sync()
+    fresh = await world.fm_client.get("accounts", twin["id"])
+    assert fresh["phone"] == "+34 911 000 111" and fresh["city"] == "Sevilla"
+    [entry] = await world.log(run)
+    assert (entry.action, entry.direction, entry.status) == (
+        SyncAction.UPDATED, Flow.SALESFORCE_TO_FORCEMANAGER, SyncStatus.SUCCESS)
+    assert entry.salesforce_id == account["Id"] and entry.forcemanager_id == twin["id"]
+    assert entry.record_name == account["Name"]
+    assert await world.log(await world.sync()) == []  # and nothing echoes back
+
+
+async def test_forcemanager_edit_flows_to_salesforce(world: World) -> None:
+    account, twin = await _loaded(world)
+    world.fm.edit("accounts", twin["id"], {"website": "https://changed.example"})
+    run = await world.sync()
+    assert world.sf.admin.get("Account", account["Id"])["Website"] == "https://changed.example"
+    [entry] = await world.log(run)
+    assert (entry.action, entry.direction) == (SyncAction.UPDATED,
+                                               Flow.FORCEMANAGER_TO_SALESFORCE)
+    assert await world.log(await world.sync()) == []
+
+
+async def test_conflict_salesforce_wins_field_by_field_and_the_loser_is_logged(
+    world: World,
+) -> None:
+    account, twin = await _loaded(world)
+    world.fm.edit("accounts", twin["id"], {"phone": "FM-PHONE", "website": "https://fm.example"})
+    world.sf.admin.edit("Account", account["Id"], {"Phone": "SF-PHONE"})
+    run = await world.sync()
+    fresh = await world.fm_client.get("accounts", twin["id"])
+    sf_now = world.sf.admin.get("Account", account["Id"])
+    assert fresh["phone"] == "SF-PHONE" and sf_now["Phone"] == "SF-PHONE"
+    # The field changed only in ForceManager still flows to Salesforce.
+    assert sf_now["Website"] == "https://fm.example"
+    entries = await world.log(run)
+    to_fm = next(e for e in entries if e.direction is Flow.SALESFORCE_TO_FORCEMANAGER)
+    assert to_fm.conflicts == {"Phone": {"salesforce": "SF-PHONE", "forcemanager": "FM-PHONE"}}
+    assert any(e.direction is Flow.FORCEMANAGER_TO_SALESFORCE for e in entries)
+    assert await world.log(await world.sync()) == []
+
+
+async def test_creations_flow_both_ways(world: World) -> None:
+    await _loaded(world)
+    owner = next(iter(world.matches))
+    sf_id = world.sf.admin.create("Account", {"Name": "Nueva SA", "OwnerId": owner})
+    fm_user = world.matches[owner]
+    fm_id = world.fm.create("accounts", {"name": "Creada en FM", "branchId": 1,
+                                         "salesRepId1": fm_user})["id"]
+    run = await world.sync()
+    entries = await world.log(run)
+    assert {(e.action, e.direction) for e in entries} == {
+        (SyncAction.CREATED, Flow.SALESFORCE_TO_FORCEMANAGER),
+        (SyncAction.CREATED, Flow.FORCEMANAGER_TO_SALESFORCE),
+    }
+    twin = (await world.link(Entity.ACCOUNT, sf_id)).forcemanager_id
+    assert (await world.fm_client.get("accounts", twin))["name"] == "Nueva SA"
+    made = next(e for e in entries if e.direction is Flow.FORCEMANAGER_TO_SALESFORCE)
+    assert made.forcemanager_id == fm_id
+    created_sf = world.sf.admin.get("Account", made.salesforce_id)
+    assert created_sf["Name"] == "Creada en FM" and created_sf["OwnerId"] == owner
+    assert (await world.fm_client.get("accounts", fm_id))["extId"] == made.salesforce_id
+    assert await world.log(await world.sync()) == []
+
+
+async def test_deletions_flow_both_ways(world: World) -> None:
+    await _loaded(world)
+    accounts = [a for a in world.sf_records("Account") if not a["IsDeleted"]]
+    gone_in_sf, gone_in_fm = accounts[0], accounts[1]
+    fm_twin = (await world.link(Entity.ACCOUNT, gone_in_fm["Id"])).forcemanager_id
+    sf_twin = (await world.link(Entity.ACCOUNT, gone_in_sf["Id"])).forcemanager_id
+    world.sf.admin.delete("Account", gone_in_sf["Id"])
+    world.fm.delete("accounts", fm_twin)
+    run = await world.sync()
+    assert (await world.fm_client.get("accounts", sf_twin))["deleted"] is True
+    assert world.sf.admin.get("Account", gone_in_fm["Id"])["IsDeleted"] is True
+    deletions = [e for e in await world.log(run) if e.entity == "ACCOUNT"]
+    assert {(e.action, e.direction, e.salesforce_id) for e in deletions} == {
+        (SyncAction.DELETED, Flow.SALESFORCE_TO_FORCEMANAGER, gone_in_sf["Id"]),
+        (SyncAction.DELETED, Flow.FORCEMANAGER_TO_SALESFORCE, gone_in_fm["Id"]),
+    }
+    assert (await world.link(Entity.ACCOUNT, gone_in_sf["Id"])).deleted
+    later = await world.sync()
+    assert [e for e in await world.log(later) if e.entity == "ACCOUNT"] == []
+
+
+async def test_deleted_in_forcemanager_but_edited_in_salesforce_comes_back(
+    world: World,
+) -> None:
+    account, twin = await _loaded(world)
+    world.fm.delete("accounts", twin["id"])
+    world.sf.admin.edit("Account", account["Id"], {"Description": "still a customer"})
+    run = await world.sync()
+    link = await world.link(Entity.ACCOUNT, account["Id"])
+    assert link.forcemanager_id != twin["id"] and not link.deleted
+    back = await world.fm_client.get("accounts", link.forcemanager_id)
+    assert back["deleted"] is False and back["comment"] == "still a customer"
+    assert world.sf.admin.get("Account", account["Id"])["IsDeleted"] is False
+    [entry] = [e for e in await world.log(run) if e.entity == "ACCOUNT"]
+    assert (entry.action, entry.direction) == (SyncAction.CREATED,
+                                               Flow.SALESFORCE_TO_FORCEMANAGER)
+
+
+async def test_deleted_in_salesforce_but_edited_in_forcemanager_is_deleted(
+    world: World,
+) -> None:
+    account, twin = await _loaded(world)
+    world.fm.edit("accounts", twin["id"], {"phone": "555"})
+    world.sf.admin.delete("Account", account["Id"])
+    run = await world.sync()
+    assert (await world.fm_client.get("accounts", twin["id"]))["deleted"] is True
+    entries = [e for e in await world.log(run) if e.entity == "ACCOUNT"]
+    assert [(e.action, e.direction) for e in entries] == [
+        (SyncAction.DELETED, Flow.SALESFORCE_TO_FORCEMANAGER)]
