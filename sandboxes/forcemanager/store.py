@@ -9,6 +9,7 @@ store is shared by the server thread and tests, so every public method holds one
 from __future__ import annotations
 
 import bisect
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -214,7 +215,7 @@ class Store:
         if plan.ids is not None:
             rows = [table.rows[i] for i in sorted(plan.ids) if i in table.rows]
         elif plan.updated_after is not None:
-            rows = self._updated_after(table, *plan.updated_after)
+            rows = self._updated_since(table, plan.updated_after)
             resort = True
         else:
             rows = table.rows.values()
@@ -229,8 +230,9 @@ class Store:
             self._query_cache.popitem(last=False)
         return ids
 
-    def _updated_after(self, table: Table, ms: int, inclusive: bool) -> Iterable[Record]:
-        start = bisect.bisect_left(table.index, (ms, 0, 0) if inclusive else (ms + 1, 0, 0))
+    def _updated_since(self, table: Table, ms: float) -> Iterable[Record]:
+        """Rows written at or after ms (the filter itself then applies > or >= exactly)."""
+        start = bisect.bisect_left(table.index, (math.floor(ms),))
         for _, seq, row_id in table.index[start:]:
             row = table.rows[row_id]
             if row["_seq"] == seq:

@@ -14,14 +14,22 @@ def format_time(ms: int | None) -> str | None:
 
 
 def parse_time(text: str) -> int:
-    """Any ISO 8601 date or date-time; without an offset it is UTC. ValueError otherwise."""
+    """Any ISO 8601 date or date-time, to the millisecond; without an offset it is UTC.
+    ValueError otherwise."""
+    return round(parse_instant(text))
+
+
+def parse_instant(text: str) -> float:
+    """Like parse_time, but exact (a fraction of a millisecond is kept): filters compare
+    stored milliseconds with whatever precision the caller wrote."""
     value = text.strip()
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return round(moment.timestamp() * 1000)
+    whole = int(moment.replace(microsecond=0).timestamp()) * 1000
+    return whole + moment.microsecond / 1000
 
 
 def to_ms(moment: datetime) -> int:

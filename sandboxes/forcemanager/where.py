@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandboxes.forcemanager.fields import Kind
-from sandboxes.forcemanager.timefmt import parse_time
+from sandboxes.forcemanager.timefmt import parse_instant
 
 Record = dict[str, Any]
 Predicate = Callable[[Record], bool]
@@ -37,7 +37,7 @@ class Plan:
     """A compiled filter: the predicate, and what an index can narrow first."""
 
     predicate: Predicate
-    updated_after: tuple[int, bool] | None = None  # (ms, inclusive) from dateUpdated >/>=
+    updated_after: float | None = None  # ms, from dateUpdated > / >= (a lower bound)
     ids: set[int] | None = None  # from id = N / id IN (…)
     fields: set[str] = field(default_factory=set)
 
@@ -170,7 +170,7 @@ def _coerce(name: str, kind: Kind, raw: Any) -> Any:
         if kind is Kind.DATETIME:
             if not isinstance(raw, str):
                 raise ValueError
-            return parse_time(raw)
+            return parse_instant(raw)
         if kind is Kind.BOOL:
             if isinstance(raw, bool):
                 return raw
@@ -257,9 +257,8 @@ def compile_where(text: str | None, kind_of: Callable[[str], Kind | None]) -> Pl
     plan = Plan(_compile(tree), fields=parser.fields)
     for node in _conjuncts(tree):
         if node[0] == "cmp" and node[1] == "dateUpdated" and node[2] in (">", ">="):
-            bound = (node[3], node[2] == ">=")
-            if plan.updated_after is None or bound[0] > plan.updated_after[0]:
-                plan.updated_after = bound
+            if plan.updated_after is None or node[3] > plan.updated_after:
+                plan.updated_after = node[3]
         elif node[0] == "cmp" and node[1] == "id" and node[2] == "=":
             plan.ids = {node[3]} if plan.ids is None else plan.ids & {node[3]}
         elif node[0] == "in" and node[1] == "id" and not node[3]:
