@@ -52,6 +52,14 @@ class World:
         assert run is not None and run.status.value == status, (status, run)
         return run
 
+    async def sync_skipped(self) -> bool:
+        """True when a sync request starts no run (the integration is not runnable)."""
+        before = await SyncRun.filter(organization_id=self.org_id).count()
+        status = await sync_org(self.redis, self.org_id, "TEST")
+        return status == "SKIPPED" and (
+            await SyncRun.filter(organization_id=self.org_id).count() == before
+        )
+
     async def fm_records(self, resource: str) -> list[dict[str, Any]]:
         return [r async for page in self.fm_client.list(resource) for r in page]
 

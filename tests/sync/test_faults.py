@@ -1,0 +1,96 @@
+"""Faults: a bad record among good ones, quota exhaustion, revoked credentials."""
+
+from __future__ import annotations
+
+from server.crypto import encrypt
+from server.entities import Entity, Flow
+from server.models import Integration, IntegrationState, RecordLink, RunStatus, SyncStatus
+from tests.sync.conftest import World
+
+
+async def test_one_bad_record_does_not_stop_the_others(world: World) -> None:
+    await world.sync()
+    accounts = [a for a in world.sf_records("Account") if not a["IsDeleted"]][:3]
+    bad, *good = accounts
+    # Not one of the values the ForceManager list field was created with.
+    world.sf.admin.edit("Account", bad["Id"], {"SLA__c": "Diamond", "Phone": "1"})
+    for n, account in enumerate(good):
+        world.sf.admin.edit("Account", account["Id"], {"Phone": f"+34 600 00{n}"})
+
+    run = await world.sync()
+
+    assert run.status is RunStatus.PARTIAL and "1 record(s) failed" in run.reason
+    entries = {e.salesforce_id: e for e in await world.log(run)}
+    assert entries[bad["Id"]].status is SyncStatus.ERROR
+    assert entries[bad["Id"]].error_code == "INVALID_VALUE"
+    assert "Diamond" in entries[bad["Id"]].error_message
+    for n, account in enumerate(good):
+        assert entries[account["Id"]].status is SyncStatus.SUCCESS
+        link = await world.link(Entity.ACCOUNT, account["Id"])
+        assert (await world.fm_client.get("accounts", link.forcemanager_id))["phone"] == (
+            f"+34 600 00{n}"
+        )
+    assert (run.updated, run.failed) == (2, 1)
+
+
+async def test_quota_exhausted_mid_load_then_resumes_without_duplicates(world: World) -> None:
+    # Enough allowance for the describes, the count and the accounts, not for the rest.
+    world.sf.admin.set_limit(limit=5, used=0)
+    first = await world.sync()
+    assert first.status is RunStatus.PARTIAL
+    assert "REQUEST_LIMIT_EXCEEDED" in first.reason
+    loaded = {r["extId"] for r in await world.fm_records("accounts")}
+    assert loaded == {r["Id"] for r in world.sf_records("Account") if not r["IsDeleted"]}
+    assert await world.fm_records("contacts") == []
+    integration = await Integration.get(organization_id=world.org_id)
+    assert integration.state is IntegrationState.INITIAL_SYNC  # not done yet
+
+    world.sf.admin.set_limit(limit=100_000, used=0)
+    second = await world.sync()
+    assert second.status is RunStatus.SUCCESS, second.reason
+    integration = await Integration.get(organization_id=world.org_id)
+    assert integration.state is IntegrationState.ACTIVE
+
+    for sobject, resource in (("Account", "accounts"), ("Contact", "contacts"),
+                              ("Opportunity", "opportunities")):
+        sf_ids = sorted(r["Id"] for r in world.sf_records(sobject) if not r["IsDeleted"])
+        fm_ext = sorted(r["extId"] for r in await world.fm_records(resource))
+        assert fm_ext == sf_ids, sobject  # every record once, none twice
+    links = await RecordLink.filter(organization_id=world.org_id).count()
+    assert links == sum(
+        1 for s in ("Account", "Contact", "Opportunity")
+        for r in world.sf_records(s) if not r["IsDeleted"]
+    )
+
+
+async def test_revoked_salesforce_credentials_put_the_integration_in_error(
+    world: World,
+) -> None:
+    await world.sync()
+    # The admin changed the Salesforce password: the session ends and re-login is refused.
+    await Integration.filter(organization_id=world.org_id).update(
+        salesforce_password_enc=encrypt("changed-by-the-admin")
+    )
+    world.sf.admin.expire_sessions()
+    run = await world.sync()
+    assert run.status is RunStatus.FAILED
+    integration = await Integration.get(organization_id=world.org_id)
+    assert integration.state is IntegrationState.ERROR
+    assert "reconnect Salesforce" in integration.error_reason
+    assert integration.next_run_at is None  # no more automatic runs until reconnected
+    assert await world.sync_skipped()
+
+
+async def test_salesforce_side_record_errors_are_logged_per_record(world: World) -> None:
+    await world.sync()
+    accounts = [a for a in world.sf_records("Account") if not a["IsDeleted"]][:3]
+    for n, account in enumerate(accounts):
+        link = await world.link(Entity.ACCOUNT, account["Id"])
+        world.fm.edit("accounts", link.forcemanager_id, {"website": f"https://w{n}.example"})
+    world.sf.admin.faults(
+        record_errors={"count": 1, "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION"}
+    )
+    run = await world.sync()
+    to_sf = [e for e in await world.log(run) if e.direction is Flow.FORCEMANAGER_TO_SALESFORCE]
+    assert sorted(e.status.value for e in to_sf) == ["ERROR", "SUCCESS", "SUCCESS"]
+    assert run.status is RunStatus.PARTIAL
