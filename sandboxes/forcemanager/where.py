@@ -56,6 +56,10 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
+_WANTED = {"word": "a field name", "str": "a 'quoted' text", "op": "a comparison (=, <, >…)",
+           "punct": "a parenthesis or comma", "num": "a number"}
+
+
 class _Parser:
     def __init__(self, text: str, kind_of: Callable[[str], Kind | None]) -> None:
         self.tokens = _tokenize(text)
@@ -69,11 +73,12 @@ class _Parser:
         return None
 
     def take(self, kind: str, value: str | None = None) -> str:
+        wanted = value or _WANTED[kind]
         if self.i >= len(self.tokens):
-            raise WhereError(f"unexpected end of filter, expected {value or kind}")
+            raise WhereError(f"unexpected end of filter, expected {wanted}")
         k, v = self.tokens[self.i]
         if k != kind or (value is not None and v.upper() != value):
-            raise WhereError(f"expected {value or kind} but found {v!r}")
+            raise WhereError(f"expected {wanted} but found {v!r}")
         self.i += 1
         return v
 
