@@ -23,6 +23,8 @@ class BackgroundServer:
             lifespan="auto",
             ssl_certfile=str(tls.server_cert) if tls else None,
             ssl_keyfile=str(tls.server_key) if tls else None,
+            # An idle keep-alive TLS client never answers close_notify: don't wait for it.
+            timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

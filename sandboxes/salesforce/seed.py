@@ -6,6 +6,7 @@ hundred thousand records within a few seconds."""
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -62,7 +63,14 @@ class SeedSizes:
         }
 
 
+@functools.lru_cache(maxsize=8)
+def _pools(seed: int) -> _Pools:
+    return _Pools(seed)
+
+
 class _Pools:
+    """Read-only lists of realistic values, shared by every sandbox with the same seed."""
+
     def __init__(self, seed: int) -> None:
         self.sites = []
         for country, state_kind, lat, lon, locale in _SITES:
@@ -93,7 +101,7 @@ class _Pools:
 
 def seed_store(store: Store, seed: int, sizes: SeedSizes, now: datetime) -> None:
     rng = random.Random(seed)
-    pools = _Pools(seed)
+    pools = _pools(seed)
     maker = _Maker(store, rng, now)
     team = generate_team(seed, sizes.users)
     admin = maker.user("Sandbox", "Admin", ADMIN_USERNAME, ADMIN_USERNAME, True, "Europe/Madrid")

@@ -41,8 +41,8 @@ def normalize_id(value: object) -> str | None:
 
 
 def format_datetime(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+    # isoformat is C code; the offset is always +00:00 after astimezone, written +0000.
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "+0000"
 
 
 _DATETIME = re.compile(
