@@ -1,19 +1,22 @@
 """One run per org at a time, whichever worker runs it: a Redis lease that the running job
-keeps renewing. A worker that dies stops renewing, the lease lapses within LEASE seconds,
+keeps renewing. A worker that dies stops renewing, the lease lapses within SYNC_LEASE_SECONDS,
 and the next cron tick sees the run as abandoned."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 
 from redis.asyncio import Redis
 
 from server.config import get_settings
 
-LEASE = 30  # seconds
-RENEW_EVERY = 10
+
+def lease_seconds() -> float:
+    # Short in tests that kill a worker and wait for its lease to lapse.
+    return float(os.environ.get("SYNC_LEASE_SECONDS", "30"))
 
 # Extend only if we still own it (compare-and-set).
 _RENEW = """
@@ -40,17 +43,19 @@ class OrgLock:
         self.key = lock_key(org_id)
         self.token = secrets.token_hex(8)
         self._renewer: asyncio.Task[None] | None = None
+        self.lease = lease_seconds()
 
     async def acquire(self) -> bool:
-        taken = await self.redis.set(self.key, self.token, nx=True, ex=LEASE)
+        self.lease = lease_seconds()
+        taken = await self.redis.set(self.key, self.token, nx=True, px=int(self.lease * 1000))
         if taken:
             self._renewer = asyncio.create_task(self._renew())
         return bool(taken)
 
     async def _renew(self) -> None:
         while True:
-            await asyncio.sleep(RENEW_EVERY)
-            await self.redis.eval(_RENEW, 1, self.key, self.token, LEASE * 1000)
+            await asyncio.sleep(self.lease / 3)
+            await self.redis.eval(_RENEW, 1, self.key, self.token, int(self.lease * 1000))
 
     async def release(self) -> None:
         if self._renewer is not None:
