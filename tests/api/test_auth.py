@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLList,
+    get_named_type,
+    get_nullable_type,
+    is_leaf_type,
+    is_required_argument,
+    is_required_input_field,
+)
 
 from server.graphql.schema import schema
 from tests.api.conftest import Api, viewer_of
 
-# Every root field with arguments that pass validation, so only auth can stop it.
-ARGS = {
-    "enableSalesforceIntegration": "(acknowledgeDataReplacement: true)",
-    "salesforceAuthorizationUrl": '(redirectUri: "https://app.example.com/cb")',
-    "completeSalesforceAuthorization": '(code: "c", state: "s")',
-    "connectSalesforceWithPassword": '(username: "u", password: "p")',
-    "configureSyncEntities": '(entities: [{entity: "CONTACT", enabled: true}])',
-    "matchUser": '(forcemanagerUserId: "1", salesforceUserId: "005")',
-    "unmatchUser": '(forcemanagerUserId: "1")',
-    "setFallbackOwner": '(forcemanagerUserId: "1")',
-    "createApiToken": '(name: "x", role: VIEWER)',
-    "revokeApiToken": "(id: 1)",
-}
+
+def literal(type_: object) -> str:
+    """A valid literal of a GraphQL input type: validation passes, so only auth can stop it."""
+    type_ = get_nullable_type(type_)
+    if isinstance(type_, GraphQLList):
+        return f"[{literal(type_.of_type)}]"
+    if isinstance(type_, GraphQLEnumType):
+        return next(iter(type_.values))
+    if isinstance(type_, GraphQLInputObjectType):
+        fields = ", ".join(
+            f"{name}: {literal(f.type)}"
+            for name, f in type_.fields.items()
+            if is_required_input_field(f)
+        )
+        return f"{{{fields}}}"
+    return {"Int": "1", "Float": "1.0", "Boolean": "true"}.get(type_.name, '"1"')
 
 
 def root_fields(kind: str) -> list[str]:
@@ -27,8 +40,14 @@ def root_fields(kind: str) -> list[str]:
     return sorted(root.fields)
 
 
-def operation(kind: str, field: str) -> str:
-    return f"{kind} {{ {field}{ARGS.get(field, '')} {{ __typename }} }}"
+def operation(kind: str, name: str) -> str:
+    root = schema._schema.query_type if kind == "query" else schema._schema.mutation_type
+    field = root.fields[name]
+    args = ", ".join(
+        f"{arg}: {literal(a.type)}" for arg, a in field.args.items() if is_required_argument(a)
+    )
+    selection = "" if is_leaf_type(get_named_type(field.type)) else "{ __typename }"
+    return f"{kind} {{ {name}{f'({args})' if args else ''} {selection} }}"
 
 
 def codes(body: dict) -> list[str]:
@@ -54,8 +73,7 @@ async def test_viewer_reads_but_cannot_change(admin: Api) -> None:
     assert state == {"salesforceIntegration": {"state": "DISABLED"}}
     # The refused enable changed nothing.
     body = await viewer.post(
-        "mutation { enableSalesforceIntegration(acknowledgeDataReplacement: true) "
-        "{ __typename } }"
+        "mutation { enableSalesforceIntegration(acknowledgeDataReplacement: true) { __typename } }"
     )
     assert codes(body) == ["FORBIDDEN"]
     assert (await admin.data("{ salesforceIntegration { state } }")) == state
