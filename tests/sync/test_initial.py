@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from server.entities import Entity
+import json
+
+from server.entities import Direction, Entity
+from server.events import progress_stream
 from server.models import (
     Backup,
     BackupRecord,
@@ -12,7 +15,7 @@ from server.models import (
     RunStatus,
     SyncAction,
 )
-from tests.sync.conftest import World
+from tests.sync.conftest import World, connect_org
 
 
 async def test_initial_load_replaces_forcemanager_data_with_salesforce(world: World) -> None:
@@ -82,3 +85,49 @@ async def test_initial_load_replaces_forcemanager_data_with_salesforce(world: Wo
     assert flagged > 0, "the seeded teams leave some Salesforce owners unmatched"
     assert await RecordLink.filter(organization_id=world.org_id).count() == len(created)
     assert run.progress["ACCOUNT"] == {"processed": len(sf_accounts), "total": len(sf_accounts)}
+
+
+async def test_activities_and_products_load_with_their_parents(
+    db, redis, make_salesforce_sandbox, forcemanager_sandbox, monkeypatch  # noqa: ANN001
+) -> None:
+    sf = make_salesforce_sandbox(accounts=4, contacts=4, opportunities=2, tasks=4, events=2,
+                                 products=3)
+    world = await connect_org(
+        sf, forcemanager_sandbox, redis,
+        {Entity.ACCOUNT: Direction.BIDIRECTIONAL, Entity.CONTACT: Direction.BIDIRECTIONAL,
+         Entity.TASK: Direction.BIDIRECTIONAL, Entity.EVENT: Direction.SALESFORCE_TO_FORCEMANAGER,
+         Entity.PRODUCT: Direction.SALESFORCE_TO_FORCEMANAGER},
+        monkeypatch,
+    )
+    try:
+        run = await world.sync()
+        assert run.status is RunStatus.SUCCESS, run.reason
+        tasks = [t for t in world.sf_records("Task") if not t["IsDeleted"]]
+        events = [e for e in world.sf_records("Event") if not e["IsDeleted"]]
+        activities = {a["extId"]: a for a in await world.fm_records("activities")}
+        assert sorted(activities) == sorted(r["Id"] for r in tasks + events)
+        contact_twin = {
+            c["Id"]: (await world.link(Entity.CONTACT, c["Id"])).forcemanager_id
+            for c in world.sf_records("Contact") if not c["IsDeleted"]
+        }
+        for task in tasks:
+            twin = activities[task["Id"]]
+            assert twin["subject"] == task["Subject"]
+            assert twin["typeId"]["value"] == "Task"
+            if task["WhoId"]:
+                assert twin["contactId"]["id"] == contact_twin[task["WhoId"]]
+        for event in events:
+            assert activities[event["Id"]]["typeId"]["value"] == "Meeting"
+        products = await world.fm_records("products")
+        assert sorted(p["name"] for p in products) == sorted(
+            p["Name"] for p in world.sf_records("Product2") if not p["IsDeleted"])
+        # Progress was published per entity, between STARTED and FINISHED.
+        events_seen = [json.loads(f[b"data"]) for _, f in
+                       await redis.xrange(progress_stream(world.org_id))]
+        assert events_seen[0]["type"] == "STARTED"
+        assert events_seen[-1] == {**events_seen[-1], "type": "FINISHED", "status": "SUCCESS"}
+        finals = {e["entity"]: e for e in events_seen if e["type"] == "PROGRESS"}
+        assert finals["TASK"]["processed"] == finals["TASK"]["total"] == len(tasks)
+        assert await world.log(await world.sync()) == []  # nothing echoes
+    finally:
+        await world.fm_client.aclose()
