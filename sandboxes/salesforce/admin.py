@@ -300,6 +300,7 @@ def routes() -> list[Route]:
     r = "/_sandbox"
     return [
         Route(r, _handle(index), methods=["GET"]),
+        Route(r + "/", _handle(index), methods=["GET"]),
         Route(f"{r}/records/{{sobject}}", _handle(list_records), methods=["GET"]),
         Route(f"{r}/records/{{sobject}}", _handle(create_record), methods=["POST"]),
         Route(f"{r}/records/{{sobject}}/{{id}}", _handle(get_record), methods=["GET"]),
