@@ -165,16 +165,20 @@ class SalesforceClient:
     ) -> AsyncIterator[Page]:
         """Records changed strictly after the `(SystemModstamp, Id)` cursor, in that order.
 
-        Each page is its own query (keyset pagination with LIMIT), so a huge backlog is read
-        in bounded pages and a run that stops half-way resumes from the last record it kept.
+        Each page is its own query (keyset pagination with LIMIT `batch_size`), so a huge
+        backlog is read in bounded pages and a run that stops half-way resumes from the last
+        record it kept.
         """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
         cursor = since
+        transfer = min(max(batch_size, MIN_BATCH), MAX_BATCH)
         while True:
             text = soql.changes_query(sobject, fields, cursor, batch_size)
             seen = 0
             last: dict[str, Any] | None = None
             async for page in self.query(
-                text, include_deleted=include_deleted, batch_size=batch_size
+                text, include_deleted=include_deleted, batch_size=transfer
             ):
                 seen += len(page)
                 if page:

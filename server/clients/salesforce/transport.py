@@ -21,14 +21,19 @@ _API_USAGE = re.compile(r"(?:^|[;,\s])api-usage=(\d+)/(\d+)")
 
 
 class TimeoutAdapter(HTTPAdapter):
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, ca_bundle: str | None = None) -> None:
         # Retries are the client's business (with backoff and error classification).
         super().__init__(max_retries=0)
         self.timeout = timeout
+        self.ca_bundle = ca_bundle
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
+        if self.ca_bundle:
+            # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment override
+            # session.verify; the configured bundle must win.
+            kwargs["verify"] = self.ca_bundle
         return super().send(request, **kwargs)
 
 
@@ -64,7 +69,7 @@ def make_http_session(
     *, timeout: float, ca_bundle: str | None = None, tracker: UsageTracker | None = None
 ) -> requests.Session:
     session = requests.Session()
-    adapter = TimeoutAdapter(timeout)
+    adapter = TimeoutAdapter(timeout, ca_bundle)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     if ca_bundle:
