@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from server.entities import Entity, Flow
-from server.models import RunKind, RunStatus, SyncAction, SyncStatus
+from server.models import RunKind, RunStatus, SyncAction, SyncCursor, SyncStatus
 from tests.sync.conftest import World
 
 
@@ -151,3 +153,26 @@ async def test_deleted_in_salesforce_but_edited_in_forcemanager_is_deleted(
     entries = [e for e in await world.log(run) if e.entity == "ACCOUNT"]
     assert [(e.action, e.direction) for e in entries] == [
         (SyncAction.DELETED, Flow.SALESFORCE_TO_FORCEMANAGER)]
+
+
+async def test_deletions_purged_unseen_are_found_by_a_full_reconciliation(
+    world: World,
+) -> None:
+    await _loaded(world)
+    await world.sync()  # marks the last complete read
+    account = next(a for a in world.sf_records("Account") if not a["IsDeleted"])
+    twin = (await world.link(Entity.ACCOUNT, account["Id"])).forcemanager_id
+    # Deleted and purged from the recycle bin while nobody was syncing.
+    world.sf.store.table("Account").drop(account["Id"])
+    assert await world.log(await world.sync()) == []  # the change feed cannot see it
+    row = await SyncCursor.get(organization_id=world.org_id, entity="ACCOUNT",
+                               side="SALESFORCE")
+    row.state = {**row.state, "checked_at": (datetime.now(UTC) - timedelta(days=20)).isoformat()}
+    await row.save()
+
+    run = await world.sync()
+
+    [entry] = await world.log(run)
+    assert (entry.action, entry.salesforce_id) == (SyncAction.DELETED, account["Id"])
+    assert (await world.fm_client.get("accounts", twin))["deleted"] is True
+    assert await world.log(await world.sync()) == []

@@ -8,7 +8,7 @@ Salesforce call (plus one empty ForceManager page per bidirectional entity).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server.entities import Entity, Flow, spec_for
@@ -24,6 +24,10 @@ from workers.sync.parents import prefetch_forcemanager_parents, prefetch_salesfo
 # Re-read a little before each cursor: rows committed late with an earlier timestamp are not
 # missed, and echo suppression makes the re-read rows cost nothing but the read.
 OVERLAP = timedelta(minutes=2)
+# How long Salesforce keeps deleted rows visible (a day of margin under its 15).
+DELETED_WINDOW = timedelta(days=14)
+# How often the "last complete read" mark is refreshed (one small write, not every tick).
+CHECK_EVERY = timedelta(hours=1)
 
 
 async def run_incremental(engine: Engine) -> None:
@@ -41,6 +45,44 @@ async def run_incremental(engine: Engine) -> None:
         await sync_entity(
             engine, entity, sf_rows[entity], changed[spec_for(entity).salesforce_object]
         )
+        await _mind_the_deleted_window(engine, entity, sf_rows[entity])
+
+
+async def _mind_the_deleted_window(engine: Engine, entity: Entity, sf_row: Any) -> None:
+    """Deleted rows stay visible to queryAll for about 15 days. When the last complete read
+    is older than that (the org was paused, the integration broken), deletions may have
+    been purged unseen: compare every Salesforce id with the links instead."""
+    now = datetime.now(UTC)
+    checked = (sf_row.state or {}).get("checked_at")
+    last = parse_datetime(checked) if checked else None
+    if last is not None and now - last > DELETED_WINDOW:
+        await reconcile_deletions(engine, entity)
+    if last is None or now - last > CHECK_EVERY:
+        await store.save_cursor(sf_row, checked_at=now.isoformat())
+
+
+async def reconcile_deletions(engine: Engine, entity: Entity) -> None:
+    spec = spec_for(entity)
+    alive: set[str] = set()
+    async for page in engine.sf.query(f"SELECT Id FROM {spec.salesforce_object}"):
+        alive.update(r["Id"] for r in page)
+    after = 0
+    while True:
+        links = await RecordLink.filter(
+            organization_id=engine.org_id, entity=entity.value, deleted=False, id__gt=after
+        ).order_by("id").limit(BATCH)
+        if not links:
+            return
+        after = links[-1].id
+        batch = Batch(entity)
+        for link in links:
+            if link.salesforce_id not in alive and link.forcemanager_id is not None:
+                batch.ops.append(
+                    Op(SyncAction.DELETED, Flow.SALESFORCE_TO_FORCEMANAGER, link,
+                       salesforce_id=link.salesforce_id, forcemanager_id=link.forcemanager_id,
+                       name=record_name(engine.maps[entity], bases(link)[0]))
+                )
+        await apply(engine, batch)
 
 
 class TailCounter:
