@@ -36,10 +36,20 @@ class PeopleAtWork:
         self._task = asyncio.get_running_loop().create_task(self._run(chosen))
 
     def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        """Stop; safe to call from another thread than the server's (tests, reset)."""
+        task, self._task = self._task, None
         self.interval = None
+        if task is None or task.done():
+            return
+        loop = task.get_loop()
+        try:
+            same_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            same_loop = False
+        if same_loop:
+            task.cancel()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(task.cancel)
 
     def describe(self) -> dict[str, Any]:
         return {
