@@ -7,14 +7,16 @@ org coalesce with a pending one.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix
 
+from server.config import get_settings
 from server.integration.schedule import next_run_after, schedule_offset
 from server.jobs import enqueue_sync, sync_job_id
 from server.models import Integration, IntegrationState, RunStatus, SyncRun
+from server.synclog.service import prune
 from workers.sync.lock import is_held
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,17 @@ async def tick(pool: ArqRedis, now: datetime | None = None) -> list[int]:
         await enqueue_sync(pool, org_id, "SCHEDULE")
         requested.append(org_id)
     requested += await revive_abandoned(pool)
+    await prune_log_hourly(pool, now)
     return requested
+
+
+async def prune_log_hourly(pool: ArqRedis, now: datetime) -> None:
+    """Every worker runs the tick; a Redis key lets one of them prune, once an hour."""
+    settings = get_settings()
+    if await pool.set(f"{settings.redis_prefix}:log-pruned", "1", nx=True, ex=3600):
+        removed = await prune(now - timedelta(days=settings.sync_log_retention_days))
+        if removed:
+            log.info("pruned %s sync log entries past retention", removed)
 
 
 async def revive_abandoned(pool: ArqRedis) -> list[int]:

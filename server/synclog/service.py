@@ -120,3 +120,8 @@ def event(entry_id: int, run_id: int | None, r: LogRecord) -> dict[str, Any]:
         "runId": run_id,
         "at": r.at.isoformat(),
     }
+
+
+async def prune(older_than: datetime) -> int:
+    """Drop log entries older than the retention period (statistics counters stay)."""
+    return await SyncLogEntry.filter(created_at__lt=older_than).delete()

@@ -62,3 +62,20 @@ async def test_a_second_write_adds_to_the_same_hour(db: str) -> None:
     await write(None, org.id, None, [record])
     counter = await StatCounter.get(organization=org)
     assert counter.deleted == 2
+
+
+async def test_entries_past_retention_are_pruned_and_counters_stay(db: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from server.synclog.service import prune
+
+    org = await Organization.create(name="Acme", plan="business")
+    old = LogRecord("ACCOUNT", SyncAction.CREATED, Flow.SALESFORCE_TO_FORCEMANAGER,
+                    SyncStatus.SUCCESS, "001A", 1, "Old",
+                    at=datetime.now(UTC) - timedelta(days=100))
+    new = LogRecord("ACCOUNT", SyncAction.CREATED, Flow.SALESFORCE_TO_FORCEMANAGER,
+                    SyncStatus.SUCCESS, "001B", 2, "New")
+    await write(None, org.id, None, [old, new])
+    assert await prune(datetime.now(UTC) - timedelta(days=90)) == 1
+    assert [e.record_name for e in await SyncLogEntry.filter(organization=org)] == ["New"]
+    assert sum(c.created for c in await StatCounter.filter(organization=org)) == 2

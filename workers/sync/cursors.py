@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from workers.sync.convert import parse_datetime
 
@@ -30,3 +31,19 @@ def forcemanager(value: str | None) -> datetime | None:
 def fm_literal(moment: datetime) -> str:
     """A datetime literal for ForceManager's `where` (UTC, milliseconds)."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class TailCounter:
+    """How many of the rows read so far share the last row's SystemModstamp."""
+
+    def __init__(self) -> None:
+        self.stamp: str | None = None
+        self.count = 0
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            stamp = row["SystemModstamp"]
+            if stamp == self.stamp:
+                self.count += 1
+            else:
+                self.stamp, self.count = stamp, 1

@@ -85,22 +85,6 @@ async def reconcile_deletions(engine: Engine, entity: Entity) -> None:
         await apply(engine, batch)
 
 
-class TailCounter:
-    """How many of the rows read so far share the last row's SystemModstamp."""
-
-    def __init__(self) -> None:
-        self.stamp: str | None = None
-        self.count = 0
-
-    def add(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            stamp = row["SystemModstamp"]
-            if stamp == self.stamp:
-                self.count += 1
-            else:
-                self.stamp, self.count = stamp, 1
-
-
 def owns_new_forcemanager_records(engine: Engine, entity: Entity) -> bool:
     """Task and Event share ForceManager's activities: one created in ForceManager becomes a
     Task (an Event when only Event is synced both ways)."""
@@ -136,7 +120,7 @@ async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: b
         start = None if after is None else (after[0] - OVERLAP, cursors.FLOOR_ID)
         fields = [*emap.salesforce_fields, "IsDeleted"]
         seen: set[str] = set()
-        tail = TailCounter()
+        tail = cursors.TailCounter()
         async for page in engine.sf.query_changes(spec.salesforce_object, fields, start,
                                                   include_deleted=True):
             for begin in range(0, len(page), BATCH):

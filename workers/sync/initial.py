@@ -14,12 +14,11 @@ from datetime import UTC, datetime, timedelta
 from server.backups import service as backups
 from server.entities import Entity, Flow, spec_for
 from server.models import Backup, RecordLink, SyncAction
-from workers.sync import cursors, store
+from workers.sync import cursors, probe, store
 from workers.sync.apply import BATCH, Batch, Op, apply
 from workers.sync.context import Engine, map_with_custom_fields
 from workers.sync.convert import parse_datetime
 from workers.sync.fields import CUSTOM_TYPES, extra_field_name
-from workers.sync.incremental import TailCounter
 from workers.sync.mapping import from_salesforce
 from workers.sync.parents import prefetch_salesforce_parents
 
@@ -45,7 +44,7 @@ async def run_initial(engine: Engine) -> None:
         await store.save_cursor(row, phase=phase)
     if phase == "load":
         objects = [spec_for(e).salesforce_object for e in engine.entities]
-        totals = await engine.sf.count_changes(objects, {})
+        totals = await probe.totals(engine.sf, objects)
         for entity in engine.entities:
             await load_entity(engine, entity, totals.get(spec_for(entity).salesforce_object))
         await store.save_cursor(row, phase="done")
@@ -103,7 +102,7 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
     processed = int(state.get("processed", 0))
     since = cursors.salesforce(state.get("after"))
     await engine.progress(entity, processed, total)
-    tail = TailCounter()
+    tail = cursors.TailCounter()
     async for page in engine.sf.query_changes(spec.salesforce_object, emap.salesforce_fields,
                                               since):
         for start in range(0, len(page), BATCH):
