@@ -8,6 +8,7 @@ Salesforce call (plus one empty ForceManager page per bidirectional entity).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from workers.sync.mapping import from_forcemanager, from_salesforce, record_name
 from workers.sync.merge import merge
 from workers.sync.parents import prefetch_forcemanager_parents, prefetch_salesforce_parents
 
+SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 # Re-read a little before each cursor: rows committed late with an earlier timestamp are not
 # missed, and echo suppression makes the re-read rows cost nothing but the read.
 OVERLAP = timedelta(minutes=2)
@@ -186,7 +188,7 @@ async def _forcemanager_chunk(
     batch = Batch(entity)
     adopted: list[RecordLink] = []
     for link, record in mine:
-        if link is None and record.get("extId"):
+        if link is None and SALESFORCE_ID.match(str(record.get("extId") or "")):
             # Created by us for a Salesforce record whose link a crash lost: adopt it.
             values = from_forcemanager(engine.maps[entity], record, engine.lookups)
             adopted.append(
