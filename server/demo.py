@@ -7,7 +7,7 @@ owner, initial sync) and turns on both sandboxes' "people at work" mode. Ctrl-C 
 
 Environment: PORT (API, 8000), SALESFORCE_SANDBOX_PORT (8001), FORCEMANAGER_SANDBOX_PORT
 (8002), DEMO_ACTIVITY_SECONDS (4: how often each sandbox's people change something),
-REDIS_URL, DATA_DIR (./data).
+REDIS_URL, REDIS_PREFIX (fmsf-demo), DATA_DIR (./data).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from typing import Any
 import httpx
 
 HOST = "127.0.0.1"
-REDIS_PREFIX = "fmsf-demo"
+# The demo's own Redis namespace (REDIS_PREFIX overrides it).
+DEFAULT_REDIS_PREFIX = "fmsf-demo"
 START_REDIS = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no'
 ENTITIES = ("ACCOUNT", "CONTACT", "OPPORTUNITY")
 # What people at work edit in ForceManager: the resources of ENTITIES.
@@ -47,6 +48,7 @@ class Demo:
     forcemanager_port: int
     activity_seconds: float
     redis_url: str
+    redis_prefix: str
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     sandboxes: list[Any] = field(default_factory=list)
 
@@ -93,6 +95,7 @@ def from_environment() -> Demo:
         forcemanager_port=int(number("FORCEMANAGER_SANDBOX_PORT", "8002")),
         activity_seconds=float(number("DEMO_ACTIVITY_SECONDS", "4")),
         redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        redis_prefix=os.environ.get("REDIS_PREFIX", DEFAULT_REDIS_PREFIX),
     )
 
 
@@ -142,7 +145,7 @@ def child_environment(demo: Demo) -> dict[str, str]:
         "DATA_DIR": str(demo.data_dir),
         "DATABASE_URL": f"sqlite://{demo.database_path}",
         "REDIS_URL": demo.redis_url,
-        "REDIS_PREFIX": REDIS_PREFIX,
+        "REDIS_PREFIX": demo.redis_prefix,
         "SALESFORCE_LOGIN_URL": demo.salesforce_url,
         "SALESFORCE_CA_BUNDLE": str(demo.tls_dir / "ca.pem"),
         "SALESFORCE_CLIENT_ID": CLIENT_ID,
@@ -161,6 +164,12 @@ def remove_database(demo: Demo) -> None:
 
 async def fresh_state(demo: Demo) -> None:
     """A new database and no events from an earlier demo: the sandboxes start afresh too."""
+    from arq.constants import (
+        in_progress_key_prefix,
+        job_key_prefix,
+        result_key_prefix,
+        retry_key_prefix,
+    )
     from redis.asyncio import Redis
 
     from server.db import close_db, init_db
@@ -169,9 +178,15 @@ async def fresh_state(demo: Demo) -> None:
     await close_db()
     redis = Redis.from_url(demo.redis_url)
     try:
-        keys = [key async for key in redis.scan_iter(match=f"{REDIS_PREFIX}:*")]
-        if keys:
-            await redis.delete(*keys)
+        # Events and queued jobs of an earlier demo would name org ids this fresh database
+        # gives out again.
+        patterns = [f"{demo.redis_prefix}:events:*"] + [
+            f"{kind}{demo.redis_prefix}:sync:*"
+            for kind in (job_key_prefix, in_progress_key_prefix, retry_key_prefix,
+                         result_key_prefix)
+        ]
+        keys = [key for pattern in patterns async for key in redis.scan_iter(match=pattern)]
+        await redis.delete(f"{demo.redis_prefix}:queue", *keys)
     finally:
         await redis.aclose()
 
