@@ -93,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"   {name}: {len(got)} figures in {seconds:.0f} s", file=sys.stderr)
         figures += got
+    if args.only and out.exists():
+        # A partial run replaces its scenarios' figures and keeps the others'.
+        previous = json.loads(out.read_text())
+        kept = [Figure.from_json(f) for f in previous["figures"] if f["scenario"] not in names]
+        figures = sorted(kept + figures, key=lambda f: SCENARIOS.index(f.scenario))
+        runs = {**previous["meta"].get("scenarios", {}), **runs}
     meta = {
         "size": size,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

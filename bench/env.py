@@ -147,3 +147,21 @@ def process_memory_mb(pid: int) -> tuple[float, float]:
         if key in ("VmRSS", "VmHWM"):
             fields[key] = int(rest.split()[0]) / 1024
     return fields["VmRSS"], fields["VmHWM"]
+
+
+async def run_worker(values: dict[str, str], org_ids: list[int],
+                     profile: str | None = None) -> dict[str, object]:
+    """Run bench.worker for these orgs in a child process; its JSON answer."""
+    import json
+
+    env = child_env(values)
+    if profile:
+        env["BENCH_PROFILE"] = profile
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.worker", *map(str, org_ids),
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker exited {proc.returncode}: {err.decode()[-2000:]}")
+    return json.loads(out.decode().strip().splitlines()[-1])

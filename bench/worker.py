@@ -1,0 +1,57 @@
+"""A worker process that syncs the given orgs one after the other with the real engine
+(workers.sync.run.sync_org), then prints one JSON line: each run's outcome and seconds, and
+the process's peak memory. BENCH_PROFILE=path writes a pyinstrument profile of it all.
+
+    python -m bench.worker ORG_ID [ORG_ID ...]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+
+
+async def sync(org_ids: list[int]) -> list[dict[str, object]]:
+    from redis.asyncio import Redis
+
+    from server.config import get_settings
+    from server.db import close_db, init_db
+    from workers.sync.run import sync_org
+
+    await init_db()
+    redis = Redis.from_url(get_settings().redis_url)
+    runs = []
+    try:
+        for org_id in org_ids:
+            started = time.perf_counter()
+            status = await sync_org(redis, org_id, "BENCH")
+            runs.append({"org": org_id, "status": status,
+                         "seconds": time.perf_counter() - started})
+    finally:
+        await redis.aclose()
+        await close_db()
+    return runs
+
+
+def main() -> None:
+    org_ids = [int(a) for a in sys.argv[1:]]
+    profile_path = os.environ.get("BENCH_PROFILE")
+    if profile_path:
+        from pyinstrument import Profiler
+
+        with Profiler(async_mode="enabled") as profiler:
+            runs = asyncio.run(sync(org_ids))
+        with open(profile_path, "w") as out:
+            out.write(profiler.output_text(unicode=True, show_all=False))
+    else:
+        runs = asyncio.run(sync(org_ids))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"runs": runs, "peak_mb": peak_mb}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
