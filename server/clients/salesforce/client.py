@@ -46,6 +46,7 @@ from server.clients.salesforce.types import (
     DeletedResult,
     OAuthApp,
     Page,
+    Record,
     SalesforceSession,
     SObjectDescribe,
     SObjectSummary,
@@ -385,7 +386,7 @@ class SalesforceClient:
             session_id=session.access_token,
             session=self._http,
             version=self.api_version,
-            object_pairs_hook=dict,
+            object_pairs_hook=Record,
         )
 
     def _bulk(self, sf: Salesforce) -> _Bulk2Client:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from server.clients.errors import RecordResult
-from server.clients.salesforce.types import FieldInfo
+from server.clients.salesforce.types import FieldInfo, Record
 
 COLLECTION_SIZE = 200  # sObject Collections take at most 200 records a request
 
@@ -25,7 +25,7 @@ def strip_attributes(record: dict[str, Any]) -> dict[str, Any]:
 def parse_csv(text: str) -> list[dict[str, Any]]:
     """Bulk 2.0 results: CSV with a header row. An empty cell is null in Salesforce."""
     reader = csv.DictReader(io.StringIO(text))
-    return [{key: (value if value != "" else None) for key, value in row.items()} for row in reader]
+    return [Record((k, v if v != "" else None) for k, v in row.items()) for row in reader]
 
 
 _INTEGER_TYPES = frozenset({"int", "long"})

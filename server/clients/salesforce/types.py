@@ -128,6 +128,13 @@ class CompositeResponse:
         return 200 <= self.status < 300
 
 
+class Record(dict):
+    """A record as the API returned it: a plain dict that can also be weakly referenced
+    (tests check that the client lets go of every page it has handed over)."""
+
+    __slots__ = ("__weakref__",)
+
+
 class Page(list):
     """One page of records. `total_size` is the size of the whole read when known."""
 
