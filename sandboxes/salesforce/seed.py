@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import random
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,6 +33,7 @@ from sandboxes.salesforce.values import format_datetime
 ADMIN_USERNAME = "admin@sandbox.example.com"
 
 _POOL = 400
+_NOT_ALNUM = re.compile(r"[\W_]+")
 _SUFFIXES = ["", " Iberia", " Group", " Holdings", " Logistics", " Solutions", " Partners",
              " Industrial", " Retail", " Services", " International", " Labs", " Foods",
              " Energía", " Consulting", " Trading", " Systems", " Distribución"]
@@ -99,8 +102,31 @@ class _Pools:
         self.words = [fake.word().capitalize() for _ in range(_POOL)]
 
 
+class _Dice:
+    """random.Random's choice/randrange without their rejection sampling: several times
+    faster, which matters at a hundred thousand records, and just as reproducible."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(seed)
+        self.random = self._rng.random
+
+    def choice(self, seq: Sequence[Any]) -> Any:
+        return seq[int(self.random() * len(seq))]
+
+    def randrange(self, start: int, stop: int | None = None) -> int:
+        if stop is None:
+            start, stop = 0, start
+        return start + int(self.random() * (stop - start))
+
+    def uniform(self, low: float, high: float) -> float:
+        return low + (high - low) * self.random()
+
+    def sample(self, population: Sequence[Any], k: int) -> list[Any]:
+        return self._rng.sample(population, k)
+
+
 def seed_store(store: Store, seed: int, sizes: SeedSizes, now: datetime) -> None:
-    rng = random.Random(seed)
+    rng = _Dice(seed)
     pools = _pools(seed)
     maker = _Maker(store, rng, now)
     team = generate_team(seed, sizes.users)
@@ -124,7 +150,7 @@ def seed_store(store: Store, seed: int, sizes: SeedSizes, now: datetime) -> None
         if name in account_names:
             name = f"{name} {n}"
         account_names.add(name)
-        slug = "".join(c for c in name.lower() if c.isalnum())[:24]
+        slug = _NOT_ALNUM.sub("", name.lower())[:24]
         account_ids.append(
             maker.row(
                 "Account",
@@ -272,10 +298,16 @@ def seed_store(store: Store, seed: int, sizes: SeedSizes, now: datetime) -> None
     store.bulk_load("Product2", maker.take())
 
 
+@functools.cache
+def _template(sobject: str) -> tuple[Any, ...]:
+    """An empty row: None everywhere but False in booleans."""
+    return tuple(False if f.type == "boolean" else None for f in OBJECTS[sobject].fields)
+
+
 class _Maker:
     """Builds complete rows with audit fields spread over the last 60 days."""
 
-    def __init__(self, store: Store, rng: random.Random, now: datetime) -> None:
+    def __init__(self, store: Store, rng: _Dice, now: datetime) -> None:
         self.store = store
         self.rng = rng
         self.now = now
@@ -299,10 +331,7 @@ class _Maker:
     def row(self, sobject: str, owner: str | None, **values: Any) -> str:
         sob = OBJECTS[sobject]
         pos = sob.positions
-        row: Row = [None] * len(sob.fields)
-        for f in sob.fields:
-            if f.type == "boolean":
-                row[pos[f.name]] = False
+        row: Row = list(_template(sobject))
         for name, value in values.items():
             row[pos[name]] = value
         row_id = self.store.new_id(sobject)
