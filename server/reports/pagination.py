@@ -20,9 +20,6 @@ class Page(Generic[T]):
     items: list[T]
     has_next_page: bool
 
-    def cursor(self, item: T) -> str:
-        return encode_cursor(item.id)  # type: ignore[attr-defined]
-
 
 def encode_cursor(row_id: int) -> str:
     return base64.urlsafe_b64encode(f"id:{row_id}".encode()).decode()

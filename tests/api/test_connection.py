@@ -95,9 +95,9 @@ async def test_oauth_state_is_short_lived_and_per_org(
     # Another org cannot complete with this org's state, and trying does not burn it.
     stolen = await complete(other, callback["code"], callback["state"])
     assert stolen["__typename"] == "InvalidOAuthState"
-    assert (await other.data("{ salesforceIntegration { state } }"))[
-        "salesforceIntegration"
-    ]["state"] == "ENABLED"
+    assert (await other.data("{ salesforceIntegration { state } }"))["salesforceIntegration"][
+        "state"
+    ] == "ENABLED"
 
     await OAuthState.filter(organization_id=api.org_id).update(
         expires_at=utcnow() - timedelta(seconds=1)
@@ -172,3 +172,26 @@ async def test_password_connection_survives_an_expired_session(
     assert await client.active_users()
     after = (await Integration.get(organization_id=api.org_id)).salesforce_access_token_enc
     assert decrypt(after) != decrypt(before)  # the new session was stored
+
+
+async def test_reconnecting_clears_an_error(http: httpx.AsyncClient, sandboxes: tuple) -> None:
+    from server.integration.state import mark_error
+    from server.models import RunKind, RunStatus, SyncRun
+
+    sf, fm = sandboxes
+    api = await org_with_keys(http, fm)
+    await enable(api)
+    await connect_with_password(api, sf)
+    await Integration.filter(organization_id=api.org_id).update(state="ACTIVE")
+    await SyncRun.create(organization_id=api.org_id, kind=RunKind.INITIAL, status=RunStatus.SUCCESS)
+    await mark_error(api.org_id, "AuthError: INVALID_SESSION_ID; reconnect Salesforce")
+    assert (await Integration.get(organization_id=api.org_id)).state == "ERROR"
+    # New credentials: back to PAUSED (the initial load was done), the admin resumes.
+    again = await connect_with_password(api, sf)
+    assert again["state"] == "PAUSED"
+    row = await Integration.get(organization_id=api.org_id)
+    assert row.error_reason is None
+    resumed = await api.data(
+        "mutation { resumeSync { ... on SalesforceIntegration { state nextRunAt } } }"
+    )
+    assert resumed["resumeSync"]["state"] == "ACTIVE" and resumed["resumeSync"]["nextRunAt"]
