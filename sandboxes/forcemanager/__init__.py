@@ -20,10 +20,11 @@ from starlette.routing import Mount, Route
 
 from sandboxes.forcemanager import admin
 from sandboxes.forcemanager.activity import PeopleAtWork
-from sandboxes.forcemanager.api import BASE_PATH, dispatch
+from sandboxes.forcemanager.api import dispatch
 from sandboxes.forcemanager.control import Counters, Faults, RateLimiter, Sessions
 from sandboxes.forcemanager.seed import Sizes, seed_store
 from sandboxes.forcemanager.store import Store
+from sandboxes.forcemanager.wire import BASE_PATH
 
 PUBLIC_KEY = "sandbox-public-key"
 PRIVATE_KEY = "sandbox-private-key"

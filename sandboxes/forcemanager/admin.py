@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandboxes.forcemanager.api import _int_param, _record_id, error_response, read_json
 from sandboxes.forcemanager.errors import SandboxError, bad_request
 from sandboxes.forcemanager.seed import Sizes
 from sandboxes.forcemanager.store import clamp_page_size
+from sandboxes.forcemanager.wire import error_response, id_param, int_param, read_json
 
 if TYPE_CHECKING:
     from sandboxes.forcemanager import ForceManagerSandbox
@@ -56,8 +56,8 @@ async def overview(request: Request, sandbox: ForceManagerSandbox) -> Any:
 async def list_records(request: Request, sandbox: ForceManagerSandbox) -> Any:
     resource = request.path_params["resource"]
     params = request.query_params
-    page = _int_param(params.get("page"), "page", 0) or 0
-    count = clamp_page_size(_int_param(params.get("count"), "count", 1))
+    page = int_param(params.get("page"), "page", 0) or 0
+    count = clamp_page_size(int_param(params.get("count"), "count", 1))
     where, order = params.get("where"), params.get("order")
     records = sandbox.store.query(resource, where=where, order=order, page=page, count=count)
     return {"total": sandbox.store.count(resource, where), "page": page, "count": count,
@@ -65,13 +65,13 @@ async def list_records(request: Request, sandbox: ForceManagerSandbox) -> Any:
 
 
 async def get_record(request: Request, sandbox: ForceManagerSandbox) -> Any:
-    record_id = _record_id(request.path_params["id"])
+    record_id = id_param(request.path_params["id"])
     return sandbox.store.get(request.path_params["resource"], record_id)
 
 
 def _as_user(request: Request, sandbox: ForceManagerSandbox) -> int | None:
     """The person making the change (?as=userId); default: the first user."""
-    user = _int_param(request.query_params.get("as"), "as", 1)
+    user = int_param(request.query_params.get("as"), "as", 1)
     if user is not None and not sandbox.store.reference_exists("users", user):
         raise bad_request("INVALID_REFERENCE", f"user {user} does not exist")
     return user or sandbox.store.api_user_id
@@ -85,7 +85,7 @@ async def create_record(request: Request, sandbox: ForceManagerSandbox) -> Any:
 
 
 async def edit_record(request: Request, sandbox: ForceManagerSandbox) -> Any:
-    resource, record_id = request.path_params["resource"], _record_id(request.path_params["id"])
+    resource, record_id = request.path_params["resource"], id_param(request.path_params["id"])
     body = await read_json(request)
     user = _as_user(request, sandbox)
     if isinstance(body, dict) and body.get("deleted") is False:
@@ -102,7 +102,7 @@ async def edit_record(request: Request, sandbox: ForceManagerSandbox) -> Any:
 
 
 async def delete_record(request: Request, sandbox: ForceManagerSandbox) -> Any:
-    resource, record_id = request.path_params["resource"], _record_id(request.path_params["id"])
+    resource, record_id = request.path_params["resource"], id_param(request.path_params["id"])
     sandbox.store.delete(resource, record_id, user_id=_as_user(request, sandbox))
     return sandbox.store.get(resource, record_id)
 

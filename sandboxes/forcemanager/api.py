@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -11,56 +10,28 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from sandboxes.forcemanager.bulk import bulk_create, bulk_delete, bulk_update
 from sandboxes.forcemanager.errors import SandboxError, bad_request
 from sandboxes.forcemanager.fields import READ_ONLY_RESOURCES, RESOURCES
 from sandboxes.forcemanager.store import clamp_page_size
 from sandboxes.forcemanager.valuelists import VALUE_LISTS
+from sandboxes.forcemanager.wire import (
+    BASE_PATH,
+    error_response,
+    id_param,
+    int_param,
+    read_json,
+    resource_of,
+)
 
 if TYPE_CHECKING:
     from sandboxes.forcemanager import ForceManagerSandbox
 
 logger = logging.getLogger(__name__)
 
-BASE_PATH = "/api/v4"
-MAX_BULK = 200
 SESSION_HEADER = "x-session-key"
 
 Handler = Callable[[Request, "ForceManagerSandbox"], Awaitable[Any]]
-
-
-def error_response(exc: SandboxError) -> JSONResponse:
-    return JSONResponse(exc.body(), status_code=exc.status)
-
-
-async def read_json(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        raise bad_request("INVALID_JSON", "the request needs a JSON body")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_request("INVALID_JSON", f"the body is not valid JSON: {exc}") from None
-
-
-def _int_param(value: str | None, name: str, minimum: int) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise bad_request(
-            "INVALID_PARAMETER", f"{name} must be an integer, got {value!r}"
-        ) from None
-    if number < minimum:
-        raise bad_request("INVALID_PARAMETER", f"{name} must be >= {minimum}, got {number}")
-    return number
-
-
-def _record_id(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise bad_request("INVALID_PARAMETER", f"the id must be an integer, got {text!r}") from None
 
 
 class Route:
@@ -169,115 +140,40 @@ async def login(request: Request, sandbox: ForceManagerSandbox) -> Any:
     return {"token": sandbox.sessions.login(body["username"], body["password"])}
 
 
-def _resource(request: Request) -> str:
-    return request.url.path[len(BASE_PATH):].split("/")[1]
-
-
 async def list_records(request: Request, sandbox: ForceManagerSandbox) -> Response:
     params = request.query_params
-    page = _int_param(params.get("page"), "page", 0) or 0
-    asked = _int_param(params.get("count") or request.headers.get("count"), "count", 1)
+    page = int_param(params.get("page"), "page", 0) or 0
+    asked = int_param(params.get("count") or request.headers.get("count"), "count", 1)
     count = clamp_page_size(asked)
     rows = sandbox.store.query(
-        _resource(request), where=params.get("where"), order=params.get("order"),
+        resource_of(request), where=params.get("where"), order=params.get("order"),
         page=page, count=count,
     )
     return JSONResponse(rows, headers={"count": str(count)})
 
 
 async def get_record(request: Request, sandbox: ForceManagerSandbox) -> Any:
-    record_id = _record_id(request.url.path.rsplit("/", 1)[1])
-    return sandbox.store.get(_resource(request), record_id)
+    record_id = id_param(request.url.path.rsplit("/", 1)[1])
+    return sandbox.store.get(resource_of(request), record_id)
 
 
 async def create_record(request: Request, sandbox: ForceManagerSandbox) -> Any:
     body = await read_json(request)
-    new_id = sandbox.store.create(_resource(request), body, user_id=sandbox.store.api_user_id)
+    new_id = sandbox.store.create(resource_of(request), body, user_id=sandbox.store.api_user_id)
     return {"Message": "entity created", "id": new_id}
 
 
 async def update_record(request: Request, sandbox: ForceManagerSandbox) -> Any:
-    record_id = _record_id(request.url.path.rsplit("/", 1)[1])
+    record_id = id_param(request.url.path.rsplit("/", 1)[1])
     body = await read_json(request)
-    sandbox.store.update(_resource(request), record_id, body, user_id=sandbox.store.api_user_id)
+    sandbox.store.update(resource_of(request), record_id, body, user_id=sandbox.store.api_user_id)
     return {"Message": "entity updated"}
 
 
 async def delete_record(request: Request, sandbox: ForceManagerSandbox) -> Any:
-    record_id = _record_id(request.url.path.rsplit("/", 1)[1])
-    sandbox.store.delete(_resource(request), record_id, user_id=sandbox.store.api_user_id)
+    record_id = id_param(request.url.path.rsplit("/", 1)[1])
+    sandbox.store.delete(resource_of(request), record_id, user_id=sandbox.store.api_user_id)
     return {"Message": "entity deleted"}
-
-
-async def _bulk_items(request: Request) -> list[dict[str, Any]]:
-    body = await read_json(request)
-    if not isinstance(body, list) or not body:
-        raise bad_request("INVALID_BODY", "a bulk body is a non-empty JSON array of {guid, data}")
-    if len(body) > MAX_BULK:
-        raise bad_request("LIMIT_EXCEEDED", f"at most {MAX_BULK} items a request, got {len(body)}")
-    seen: set[str] = set()
-    for n, item in enumerate(body):
-        if not isinstance(item, dict) or not isinstance(item.get("guid"), str | int):
-            raise bad_request("INVALID_BODY", f"item {n} needs a guid (string or number)")
-        guid = str(item["guid"])
-        if guid in seen:
-            raise bad_request("INVALID_BODY", f"guid {guid!r} appears more than once")
-        seen.add(guid)
-    return body
-
-
-def _item_result(item: dict[str, Any], action: Callable[[], int | None], message: str) -> dict:
-    try:
-        new_id = action()
-    except SandboxError as exc:
-        return {"guid": item["guid"], "success": False, "id": item.get("id"), "error": exc.error,
-                "code": exc.status, "message": exc.message, "fields": exc.fields}
-    return {"guid": item["guid"], "success": True, "id": new_id, "Message": message}
-
-
-def _item_id(item: dict[str, Any]) -> int:
-    data = item.get("data")
-    record_id = item.get("id", data.get("id") if isinstance(data, dict) else None)
-    if isinstance(record_id, bool) or not isinstance(record_id, int):
-        raise bad_request("INVALID_BODY", "each item needs an integer id", ["id"])
-    return record_id
-
-
-async def bulk_create(request: Request, sandbox: ForceManagerSandbox) -> Any:
-    resource, store = _resource(request), sandbox.store
-    items = await _bulk_items(request)
-
-    def create(item: dict[str, Any]) -> int:
-        return store.create(resource, item.get("data"), user_id=store.api_user_id)
-
-    return [_item_result(item, lambda i=item: create(i), "entity created") for item in items]
-
-
-async def bulk_update(request: Request, sandbox: ForceManagerSandbox) -> Any:
-    resource, store = _resource(request), sandbox.store
-    items = await _bulk_items(request)
-
-    def update(item: dict[str, Any]) -> int:
-        record_id = _item_id(item)
-        data = item.get("data")
-        if isinstance(data, dict):
-            data = {k: v for k, v in data.items() if k != "id"}
-        store.update(resource, record_id, data, user_id=store.api_user_id)
-        return record_id
-
-    return [_item_result(item, lambda i=item: update(i), "entity updated") for item in items]
-
-
-async def bulk_delete(request: Request, sandbox: ForceManagerSandbox) -> Any:
-    resource, store = _resource(request), sandbox.store
-    items = await _bulk_items(request)
-
-    def delete(item: dict[str, Any]) -> int:
-        record_id = _item_id(item)
-        store.delete(resource, record_id, user_id=store.api_user_id)
-        return record_id
-
-    return [_item_result(item, lambda i=item: delete(i), "entity deleted") for item in items]
 
 
 async def value_list(request: Request, sandbox: ForceManagerSandbox) -> Any:
@@ -308,4 +204,4 @@ async def create_extra_field(request: Request, sandbox: ForceManagerSandbox) -> 
 
 
 async def schema(request: Request, sandbox: ForceManagerSandbox) -> Any:
-    return sandbox.store.schema(_resource(request))
+    return sandbox.store.schema(resource_of(request))

@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sandboxes.forcemanager.errors import SandboxError, bad_request, not_found
+from sandboxes.forcemanager.extrafields import EXTRA_KINDS, new_definition, schema
 from sandboxes.forcemanager.fields import (
     DESCRIPTION_REFERENCES,
     LABEL_FIELDS,
     READ_AS_INTEGER,
-    READ_ONLY_RESOURCES,
     RESOURCE_FIELDS,
     RESOURCES,
     SYSTEM_FIELDS,
@@ -29,7 +29,7 @@ from sandboxes.forcemanager.fields import (
     fields_of,
 )
 from sandboxes.forcemanager.timefmt import format_time
-from sandboxes.forcemanager.validate import EXTRA_NAME, check_write
+from sandboxes.forcemanager.validate import check_write
 from sandboxes.forcemanager.valuelists import build_value_lists
 from sandboxes.forcemanager.where import WhereError, compile_where, parse_order, sort_key
 
@@ -37,17 +37,7 @@ Record = dict[str, Any]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-MAX_EXTRA_FIELDS = 200
 
-_EXTRA_KINDS = {
-    "text": Kind.TEXT,
-    "decimal": Kind.DECIMAL,
-    "bit": Kind.BOOL,
-    "datetime": Kind.DATETIME,
-    "list": Kind.TEXT,
-    "multivalue": Kind.TEXT,
-    "label": Kind.TEXT,
-}
 
 
 class Table:
@@ -108,61 +98,16 @@ class Store:
             self._reindex(table)
 
     def add_extra_field(
-        self, resource: str, field_name: str, type_: str, label: str | None = None,
-        values: list[str] | None = None, stamp: int | None = None,
+        self, resource: str, field_name: Any, type_: Any, label: Any = None,
+        values: Any = None, stamp: int | None = None,
     ) -> dict[str, Any]:
         with self._lock:
             self._table(resource)
-            if not isinstance(field_name, str) or not EXTRA_NAME.match(field_name):
-                raise bad_request(
-                    "INVALID_FIELD",
-                    "fieldName must start with Z_ followed by letters, digits or _ "
-                    f"(61 at most), got {field_name!r}",
-                    ["fieldName"],
-                )
-            if type_ not in _EXTRA_KINDS:
-                raise bad_request(
-                    "INVALID_TYPE", f"type must be one of {sorted(_EXTRA_KINDS)}, got {type_!r}",
-                    ["type"],
-                )
             defs = self.extra_fields[resource]
-            if field_name in defs:
-                raise SandboxError(
-                    409, "DUPLICATE_FIELD", f"{resource} already has extra field {field_name}",
-                    ["fieldName"],
-                )
-            if len(defs) >= MAX_EXTRA_FIELDS:
-                raise bad_request(
-                    "LIMIT_EXCEEDED", f"{resource} has {MAX_EXTRA_FIELDS} extra fields already"
-                )
-            if label is not None and not isinstance(label, str):
-                raise bad_request("INVALID_TYPE", "label must be a string", ["label"])
-            if type_ in ("list", "multivalue"):
-                if (
-                    not isinstance(values, list) or not values
-                    or not all(isinstance(v, str) and v for v in values)
-                    or len(set(values)) != len(values)
-                ):
-                    raise bad_request(
-                        "INVALID_VALUE", f"a {type_} field needs values: distinct non-empty "
-                        "strings", ["values"],
-                    )
-            elif values is not None:
-                raise bad_request(
-                    "INVALID_VALUE", "only list and multivalue fields take values", ["values"]
-                )
-            when = format_time(stamp if stamp is not None else self.now_ms())
-            definition = {
-                "id": self._next_extra_id,
-                "fieldName": field_name,
-                "label": label or field_name[2:].replace("_", " "),
-                "type": type_,
-                "values": list(values) if values else None,
-                "mandatory": False,
-                "readOnly": type_ == "label",
-                "dateCreated": when,
-                "dateUpdated": when,
-            }
+            definition = new_definition(
+                resource, defs, field_name, type_, label, values, field_id=self._next_extra_id,
+                when=format_time(stamp if stamp is not None else self.now_ms()),
+            )
             self._next_extra_id += 1
             defs[field_name] = definition
             self._query_cache.clear()
@@ -178,7 +123,7 @@ class Store:
             if name in known:
                 return known[name].kind
             if name in extras:
-                return _EXTRA_KINDS[extras[name]["type"]]
+                return EXTRA_KINDS[extras[name]["type"]]
             return None
 
         return kind
@@ -299,27 +244,7 @@ class Store:
     def schema(self, resource: str) -> dict[str, Any]:
         with self._lock:
             self._table(resource)
-            from sandboxes.forcemanager.fields import REQUIRED
-
-            required = set(REQUIRED.get(resource, ()))
-            fields = [
-                {
-                    "name": f.name,
-                    "type": f.kind.value,
-                    "required": f.name in required,
-                    "readOnly": f.read_only or resource in READ_ONLY_RESOURCES,
-                    "reference": f.target,
-                    "extra": False,
-                }
-                for f in (SYSTEM_FIELDS[0], *RESOURCE_FIELDS[resource], *SYSTEM_FIELDS[1:])
-            ]
-            for d in self.extra_fields[resource].values():
-                fields.append({
-                    "name": d["fieldName"], "type": d["type"], "required": False,
-                    "readOnly": d["readOnly"], "reference": None, "extra": True,
-                    "label": d["label"], "values": d["values"],
-                })
-            return {"entity": resource, "fields": fields}
+            return schema(resource, self.extra_fields[resource])
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -437,6 +362,3 @@ def clamp_page_size(count: int | None) -> int:
         return DEFAULT_PAGE_SIZE
     return max(1, min(MAX_PAGE_SIZE, count))
 
-
-__all__ = ["Store", "Table", "SandboxError", "clamp_page_size", "MAX_PAGE_SIZE",
-           "DEFAULT_PAGE_SIZE", "READ_ONLY_RESOURCES"]

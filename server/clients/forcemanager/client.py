@@ -22,6 +22,13 @@ from server.clients.errors import (
     TransientError,
 )
 from server.clients.forcemanager.pacing import Pacer
+from server.clients.forcemanager.responses import (
+    describe,
+    error_of,
+    read_json,
+    record_result,
+    retry_after,
+)
 
 SESSION_HEADER = "X-Session-Key"
 BULK_SIZE = 200
@@ -105,7 +112,7 @@ class ForceManagerClient:
             response = await self._call(
                 "GET", f"/{resource}", params=params, headers={"count": str(self.page_size)}
             )
-            rows = _json(response)
+            rows = read_json(response)
             if not isinstance(rows, list):
                 raise PermanentError(
                     "UNEXPECTED_RESPONSE", f"GET /{resource} did not answer a list", 200
@@ -127,7 +134,7 @@ class ForceManagerClient:
         return self.list(resource, where=where, order=order, include_deleted=include_deleted)
 
     async def get(self, resource: str, id: int) -> dict[str, Any]:
-        return _json(await self._call("GET", f"/{resource}/{int(id)}"))
+        return read_json(await self._call("GET", f"/{resource}/{int(id)}"))
 
     async def users(self) -> list[dict[str, Any]]:
         """All users, active or not (isActive says which); deleted users are left out."""
@@ -135,19 +142,19 @@ class ForceManagerClient:
 
     async def value_list(self, name: str) -> list[dict[str, Any]]:
         """A value list: "branches", "countries", "accountTypes", "activityTypes", …"""
-        return _json(await self._call("GET", f"/{name}", params={"getFullList": "true"}))
+        return read_json(await self._call("GET", f"/{name}", params={"getFullList": "true"}))
 
     async def extra_fields(self, resource: str) -> list[dict[str, Any]]:
-        return _json(await self._call("GET", f"/extrafields/{resource}"))
+        return read_json(await self._call("GET", f"/extrafields/{resource}"))
 
     async def schema(self, resource: str) -> dict[str, Any]:
-        return _json(await self._call("GET", f"/{resource}/schema"))
+        return read_json(await self._call("GET", f"/{resource}/schema"))
 
     # -- writes, one at a time -------------------------------------------------------------------
 
     async def create(self, resource: str, data: dict[str, Any]) -> int:
         response = await self._call("POST", f"/{resource}", json=data)
-        return int(_json(response)["id"])
+        return int(read_json(response)["id"])
 
     async def update(self, resource: str, id: int, data: dict[str, Any]) -> None:
         await self._call("PUT", f"/{resource}/{int(id)}", json=data)
@@ -169,7 +176,7 @@ class ForceManagerClient:
             body["label"] = label
         if values is not None:
             body["values"] = list(values)
-        answer = _json(await self._call("POST", f"/extrafields/{resource}", json=body))
+        answer = read_json(await self._call("POST", f"/extrafields/{resource}", json=body))
         return {"id": answer.get("id"), "fieldName": field_name, "type": type, "label": label,
                 "values": values}
 
@@ -220,11 +227,11 @@ class ForceManagerClient:
             response = await self._call(
                 method, f"/{resource}/bulk", json=[item for _, item in chunk]
             )
-            answers = _json(response)
+            answers = read_json(response)
             by_guid = {str(a.get("guid")): a for a in answers if isinstance(a, dict)}
             for n, item in chunk:
                 answer = by_guid.get(item["guid"])
-                results[n] = _record_result(answer, item.get("id"))
+                results[n] = record_result(answer, item.get("id"))
         return results
 
     # -- transport ------------------------------------------------------------------------
@@ -242,7 +249,7 @@ class ForceManagerClient:
                     "POST", "/login", json={"username": public_key, "password": private_key},
                     token=None,
                 )
-                token = _json(response).get("token") if response.content else None
+                token = read_json(response).get("token") if response.content else None
                 if not isinstance(token, str) or not token:
                     raise AuthError("INVALID_LOGIN_RESPONSE", "the login answer had no token")
                 self._token = token
@@ -279,17 +286,17 @@ class ForceManagerClient:
             await self._pacer.wait()
             self.calls += 1
             problem: ApiError
-            retry_after: float | None = None
+            hint: float | None = None
             try:
                 response = await self._http.request(
                     method, path, params=params, json=json, headers=send_headers
                 )
             except _NOT_SENT as exc:
-                problem = TransientError("CONNECTION_ERROR", _describe(exc))
+                problem = TransientError("CONNECTION_ERROR", describe(exc))
             except _MAYBE_SENT as exc:
                 problem = TransientError(
                     "TIMEOUT" if isinstance(exc, httpx.TimeoutException) else "CONNECTION_ERROR",
-                    _describe(exc),
+                    describe(exc),
                 )
                 if not idempotent:
                     raise problem from exc
@@ -297,69 +304,19 @@ class ForceManagerClient:
                 status = response.status_code
                 if status < 400:
                     return response
-                code, message = _error_of(response)
+                code, message = error_of(response)
                 if status in (401, 403):
                     raise AuthError(code, message, status)
                 if status != 429 and status < 500:
                     raise PermanentError(code, message, status)
                 problem = TransientError(code, message, status)
-                retry_after = _retry_after(response)
+                hint = retry_after(response)
             attempt += 1
             if attempt > self.max_retries:
                 raise problem
-            await asyncio.sleep(self._delay(attempt, retry_after))
+            await asyncio.sleep(self._delay(attempt, hint))
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
+    def _delay(self, attempt: int, hint: float | None) -> float:
         ceiling = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
         delay = ceiling / 2 + random.uniform(0, ceiling / 2)
-        return max(delay, min(retry_after or 0.0, self.max_backoff))
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise PermanentError(
-            "UNEXPECTED_RESPONSE", f"{response.request.method} {response.request.url.path} "
-            "did not answer JSON", response.status_code,
-        ) from None
-
-
-def _error_of(response: httpx.Response) -> tuple[str, str]:
-    """(code, message) from ForceManager's {error, code, message} body, or from the status."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    fallback = f"HTTP_{response.status_code}"
-    if isinstance(body, dict):
-        code = body.get("error")
-        message = body.get("message") or body.get("Message") or response.reason_phrase
-        return (code if isinstance(code, str) and code else fallback), str(message)
-    return fallback, (response.text[:200] or response.reason_phrase)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return None
-
-
-def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def _record_result(answer: dict[str, Any] | None, sent_id: Any) -> RecordResult:
-    if answer is None:
-        return RecordResult(sent_id, False, "MISSING_RESULT", "the bulk answer left it out")
-    if answer.get("success"):
-        return RecordResult(answer.get("id", sent_id), True)
-    fields = answer.get("fields")
-    return RecordResult(
-        answer.get("id", sent_id),
-        False,
-        str(answer.get("error") or f"HTTP_{answer.get('code', 400)}"),
-        answer.get("message"),
-        list(fields) if isinstance(fields, list) else [],
-    )
+        return max(delay, min(hint or 0.0, self.max_backoff))
