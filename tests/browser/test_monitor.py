@@ -80,7 +80,7 @@ async def test_monitor_shows_state_statistics_records_and_live_arrivals(
         await expect(contacts_out).to_have_text("2")
 
         ARTIFACTS.mkdir(exist_ok=True)
-        await page.screenshot(path=str(ARTIFACTS / "monitor.png"), full_page=True)
+        await page.screenshot(path=str(ARTIFACTS / "monitor-seeded.png"), full_page=True)
 
         await page.set_viewport_size(PHONE)
         await expect(rows.first).to_be_visible()

@@ -269,7 +269,16 @@ function onProgress(event) {
     run.reason = event.reason;
   }
   renderProgress();
-  if (event.type === "FINISHED") refresh();
+  if (event.type === "FINISHED") {
+    refresh();
+    // The outcome stays readable a moment; "Last run" keeps it afterwards.
+    setTimeout(() => {
+      if (view.progress === run) {
+        view.progress = null;
+        renderProgress();
+      }
+    }, 8000);
+  }
 }
 
 // ---------------------------------------------------------------- rendering
