@@ -93,13 +93,19 @@ async def test_list_passes_where_and_order(forcemanager_sandbox, client):
     since = (await client.get("accounts", 7))["dateUpdated"]
     await client.update("accounts", 3, {"phone": "+34 2"})
     await client.update("accounts", 9, {"phone": "+34 3"})
-    changed = [r async for p in client.list("accounts", where=f"dateUpdated > '{since}'",
-                                            order="id DESC") for r in p]
+    changed = [
+        r
+        async for p in client.list("accounts", where=f"dateUpdated > '{since}'", order="id DESC")
+        for r in p
+    ]
     assert [r["id"] for r in changed] == [9, 3]
     gone = await client.create("accounts", ACCOUNT)
     await client.delete("accounts", gone)
-    deleted = [r async for p in client.list("accounts", where=f"id = {gone}",
-                                            include_deleted=True) for r in p]
+    deleted = [
+        r
+        async for p in client.list("accounts", where=f"id = {gone}", include_deleted=True)
+        for r in p
+    ]
     assert [r["deleted"] for r in deleted] == [True]
     assert [r async for p in client.list("accounts", where=f"id = {gone}") for r in p] == []
 
@@ -164,9 +170,7 @@ async def test_refused_requests_are_permanent_errors_and_not_retried(
     assert client.calls == 2  # login and the one refused call
 
 
-async def test_bulk_create_gives_one_result_per_record_in_input_order(
-    forcemanager_sandbox, client
-):
+async def test_bulk_create_gives_one_result_per_record_in_input_order(forcemanager_sandbox, client):
     records = [ACCOUNT | {"name": f"Bulk {n}"} for n in range(450)]
     records[5] = {"name": "no branch"}
     records[321] = ACCOUNT | {"branchId": 4242}
@@ -183,15 +187,21 @@ async def test_bulk_create_gives_one_result_per_record_in_input_order(
 
 
 async def test_bulk_update_and_delete(forcemanager_sandbox, client):
-    results = await client.bulk_update("accounts", [
-        {"id": 1, "city": "Huesca"},
-        {"city": "no id"},
-        {"id": 999999, "city": "nowhere"},
-        {"id": 2, "salesRepId1": None},
-    ])
+    results = await client.bulk_update(
+        "accounts",
+        [
+            {"id": 1, "city": "Huesca"},
+            {"city": "no id"},
+            {"id": 999999, "city": "nowhere"},
+            {"id": 2, "salesRepId1": None},
+        ],
+    )
     assert [r.success for r in results] == [True, False, False, False]
     assert [r.error_code for r in results] == [
-        None, "MISSING_ID", "NOT_FOUND", "REQUIRED_FIELD_MISSING"
+        None,
+        "MISSING_ID",
+        "NOT_FOUND",
+        "REQUIRED_FIELD_MISSING",
     ]
     assert results[0].id == 1
     assert (await client.get("accounts", 1))["city"] == "Huesca"
@@ -231,8 +241,9 @@ async def test_forbidden_is_an_auth_error(forcemanager_sandbox, client):
 
 
 async def test_connection_errors_are_retried_then_transient():
-    async with ForceManagerClient("http://127.0.0.1:9/api/v4", "k", "s", rate_limit=None,
-                                  max_retries=1, backoff=0.01) as client:
+    async with ForceManagerClient(
+        "http://127.0.0.1:9/api/v4", "k", "s", rate_limit=None, max_retries=1, backoff=0.01
+    ) as client:
         with pytest.raises(TransientError) as caught:
             await client.get("accounts", 1)
     assert caught.value.code == "CONNECTION_ERROR"
@@ -268,3 +279,17 @@ async def test_pacing_keeps_a_burst_under_the_rate_limit(forcemanager_sandbox):
         )
     refused = [o for o in outcomes if isinstance(o, TransientError)]
     assert refused and all(o.status == 429 for o in refused)
+
+
+async def test_a_custom_transport_reaches_the_app_in_process():
+    import httpx
+
+    from sandboxes.forcemanager import PRIVATE_KEY, PUBLIC_KEY, create_sandbox
+
+    sandbox = create_sandbox(accounts=3)
+    transport = httpx.ASGITransport(app=sandbox.app)
+    async with ForceManagerClient("http://fm.test/api/v4", PUBLIC_KEY, PRIVATE_KEY,
+                                  rate_limit=None, transport=transport) as client:
+        rows = [r async for page in client.list("accounts", include_deleted=True) for r in page]
+    assert [r["id"] for r in rows] == [1, 2, 3]
+    assert sandbox.counters.snapshot()["by_kind"]["list accounts"] == 2
