@@ -89,6 +89,7 @@ def resolve(method: str, path: str) -> Route:
 async def dispatch(request: Request) -> Response:
     sandbox: ForceManagerSandbox = request.app.state.sandbox
     path = request.url.path[len(BASE_PATH):] or "/"
+    failure: SandboxError | None = None
     try:
         try:
             route = resolve(request.method, path)
@@ -118,7 +119,7 @@ async def dispatch(request: Request) -> Response:
             raise SandboxError(401, "INVALID_SESSION", message)
         result = await route.handler(request, sandbox)
     except SandboxError as exc:
-        if exc.status < 500 and exc.status not in (401, 429):
+        if exc is not failure and exc.status < 500 and exc.status not in (401, 429):
             sandbox.counters.outcome("errors")
         return error_response(exc)
     except Exception:
