@@ -68,7 +68,9 @@ async def _restore_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _with_db(run: Callable[[argparse.Namespace], Awaitable[int]], args) -> int:  # noqa: ANN001
+async def _with_db(
+    run: Callable[[argparse.Namespace], Awaitable[int]], args: argparse.Namespace
+) -> int:
     await init_db()
     try:
         return await run(args)

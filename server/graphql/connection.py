@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated
 
@@ -39,7 +40,7 @@ ConnectSalesforceResult = Annotated[
 ]
 
 
-async def _connected(info: Info, call) -> SalesforceIntegration | e.UserError:  # noqa: ANN001
+async def _connected(info: Info, call: Awaitable[object]) -> SalesforceIntegration | e.UserError:
     done = await e.attempt(call)
     if isinstance(done, e.UserError):
         return done

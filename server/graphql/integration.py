@@ -3,6 +3,7 @@ resume, sync now, disable."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 import strawberry
@@ -60,7 +61,7 @@ def _who(info: Info) -> str:
     return f"API token {found.token_id} ({found.token_name})"
 
 
-async def _changed(info: Info, call) -> SalesforceIntegration | e.UserError:  # noqa: ANN001
+async def _changed(info: Info, call: Awaitable[object]) -> SalesforceIntegration | e.UserError:
     done = await e.attempt(call)
     if isinstance(done, e.UserError):
         return done

@@ -79,7 +79,7 @@ SyncLogResult = Annotated[SyncLogConnection | e.InvalidInput, strawberry.union("
 SyncRunsResult = Annotated[SyncRunConnection | e.InvalidInput, strawberry.union("SyncRunsResult")]
 
 
-def _page_info(edges: list, has_next: bool) -> PageInfo:  # noqa: ANN001
+def _page_info(edges: list[SyncRecordEdge] | list[SyncRunEdge], has_next: bool) -> PageInfo:
     return PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None)
 
 

@@ -13,6 +13,7 @@ from server.graphql.permissions import mutation, query
 from server.graphql.types import SalesforceIntegration, load_integration
 from server.integration import users
 from server.models import MatchMethod
+from server.models import UserMatch as UserMatchRow
 
 
 @strawberry.type
@@ -51,7 +52,7 @@ class AutoMatchResult:
     matching: UserMatching
 
 
-def _match(matching: users.Matching, row) -> UserMatch | None:  # noqa: ANN001
+def _match(matching: users.Matching, row: UserMatchRow) -> UserMatch | None:
     fm = matching.fm(row.forcemanager_user_id)
     if fm is None:  # the ForceManager user left: the match stays stored but is not shown
         return None

@@ -21,7 +21,7 @@ F2S = Flow.FORCEMANAGER_TO_SALESFORCE
 HOUR = datetime(2025, 3, 1, 10, tzinfo=UTC)
 
 
-async def log_rows(org_id: int, n: int, **fields) -> list[SyncLogEntry]:  # noqa: ANN003
+async def log_rows(org_id: int, n: int, **fields: object) -> list[SyncLogEntry]:
     run = await SyncRun.create(organization_id=org_id, kind=RunKind.INCREMENTAL)
     rows = []
     for i in range(n):
