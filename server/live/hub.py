@@ -143,8 +143,11 @@ class LiveHub:
         queue_limit: int = 1000,
         block_ms: int = 5000,
         batch: int = 200,
+        client_name: str = "fmsf-live-hub",
     ) -> None:
         self.redis_url = redis_url
+        # Shows in CLIENT LIST, so an operator can tell the hub's connections apart.
+        self.client_name = client_name
         self.queue_limit = queue_limit
         self.block_ms = block_ms
         # A reader hands out a whole batch before a subscriber can run: a batch larger than
@@ -168,7 +171,7 @@ class LiveHub:
         return len(reader.subscribers) if reader else 0
 
     async def start(self) -> None:
-        self._redis = Redis.from_url(self.redis_url)
+        self._redis = Redis.from_url(self.redis_url, client_name=self.client_name)
 
     async def stop(self) -> None:
         readers, self._readers = list(self._readers.values()), {}

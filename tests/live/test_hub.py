@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -174,3 +175,26 @@ async def test_stopping_the_hub_tells_subscribers_where_to_resume(redis):
     assert numbers([await first]) == [1]
     await hub.stop()
     assert await take(feed, 1) == [Reset("SERVER_SHUTDOWN", resume_after=cursors[0])]
+
+
+async def test_the_reader_picks_up_where_it_was_after_losing_its_connection(redis):
+    name = f"hub-{uuid.uuid4().hex[:8]}"
+    hub = LiveHub(REDIS_URL, block_ms=200, client_name=name)
+    await hub.start()
+    try:
+        feed = hub.feed(ORG, RECORDS)
+        reads = asyncio.create_task(take(feed, 6))
+        await subscribed(hub, ORG, 1)
+        await publish_records(redis, ORG, [1, 2, 3])
+        await until(lambda: hub._readers[ORG].positions[RECORDS] > StreamId(0, 0))
+        # Redis drops the hub's connections (restart, failover, idle timeout...).
+        killed = 0
+        for client in await redis.client_list():
+            if client["name"] == name:
+                killed += await redis.client_kill_filter(_id=client["id"])
+        assert killed >= 1
+        await publish_records(redis, ORG, [4, 5, 6])
+        assert numbers(await reads) == [1, 2, 3, 4, 5, 6]
+        await feed.aclose()
+    finally:
+        await hub.stop()
