@@ -20,6 +20,8 @@ from sandboxes.salesforce.store import Store
 from sandboxes.salesforce.values import normalize_id
 from sandboxes.salesforce.writes import RecordError, clean
 
+MAX_SIZE = 2_000_000  # per object: the data lives in this process's memory
+
 
 class AdminError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -195,6 +197,8 @@ async def reset(request: Request) -> Response:
     sizes = SeedSizes(**{k: _int(body, k, current[k]) for k in keys})
     if sizes.users < 1:
         raise AdminError(400, "INVALID_INPUT", "users must be at least 1")
+    if any((getattr(sizes, k) or 0) > MAX_SIZE for k in keys):
+        raise AdminError(400, "INVALID_INPUT", f"sizes are limited to {MAX_SIZE:,} records")
     await activity.stop(state)
     reseed(state, seed or 0, sizes)
     return JSONResponse(summary(state))

@@ -297,7 +297,7 @@ async def soap_login(request: Request) -> Response:
         f"<organizationId>{org}</organizationId><organizationMultiCurrency>false"
         "</organizationMultiCurrency><organizationName>ForceManager Sandbox Org"
         "</organizationName><profileId>00e5g000000AbCdAAK</profileId><roleId xsi:nil=\"true\"/>"
-        "<sessionSecondsValid>7200</sessionSecondsValid>"
+        f"<sessionSecondsValid>{int(state.session_seconds)}</sessionSecondsValid>"
         f"<userDefaultCurrencyIsoCode xsi:nil=\"true\"/><userEmail>{e(user['Email'])}"
         f"</userEmail><userFullName>{e(user['Name'])}</userFullName><userId>{user_id}</userId>"
         f"<userLanguage>{user['LanguageLocaleKey']}</userLanguage><userLocale>en_US"

@@ -80,8 +80,17 @@ class Query:
         return self.fields is None
 
 
+MAX_QUERY_LENGTH = 100_000  # Salesforce's limit on a SOQL statement
+
+
 def parse(text: str) -> Query:
-    return _Parser(text).query()
+    if len(text) > MAX_QUERY_LENGTH:
+        raise SoqlError("MALFORMED_QUERY", f"Query is too long: {len(text)} characters, "
+                        f"at most {MAX_QUERY_LENGTH}")
+    try:
+        return _Parser(text).query()
+    except RecursionError:
+        raise SoqlError("MALFORMED_QUERY", "Query is too deeply nested") from None
 
 
 def run(query: Query, table: Table, *, include_deleted: bool) -> tuple[list[str], int]:

@@ -17,6 +17,13 @@ from sandboxes.salesforce.values import format_datetime, make_id, to_datetime
 
 Row = list[Any]
 
+# What a delete takes with it: parent object -> (child object, field pointing at the parent).
+CASCADES = {
+    "Account": [("Contact", "AccountId"), ("Opportunity", "AccountId"), ("Task", "WhatId"),
+                ("Event", "WhatId")],
+    "Opportunity": [("Task", "WhatId"), ("Event", "WhatId")],
+}
+
 _PREFIX_TO_OBJECT = {prefix: name for name, prefix in KEY_PREFIXES.items()}
 
 
@@ -154,14 +161,26 @@ class Store:
         self._remember(table, row_id, old)
         table.put(row)
 
-    def delete(self, row_id: str, user_id: str, at: str | None = None) -> None:
-        """Soft delete (the recycle bin): queryAll and getDeleted still see the row."""
+    def delete(self, row_id: str, user_id: str, at: str | None = None) -> list[str]:
+        """Soft delete (the recycle bin): queryAll and getDeleted still see the row. As in
+        Salesforce, an account takes its contacts, opportunities and activities with it, an
+        opportunity its activities. Returns every id deleted."""
         table, old = self._existing(row_id)
+        stamp = at or self.now()
         row = list(old)
         row[table.deleted_pos] = True
-        self._touch(table, row, user_id, at or self.now())
+        self._touch(table, row, user_id, stamp)
         self._remember(table, row_id, old)
         table.put(row)
+        deleted = [row_id]
+        for child, field in CASCADES.get(table.name, ()):
+            child_table = self.tables[child]
+            at_field = child_table.sobject.positions[field]
+            gone = child_table.deleted_pos
+            for child_id in [r[child_table.id_pos] for r in child_table.rows.values()
+                             if r[at_field] == row_id and not r[gone]]:
+                deleted += self.delete(child_id, user_id, stamp)
+        return deleted
 
     def _existing(self, row_id: str) -> tuple[Table, Row]:
         found = self.get(row_id)

@@ -250,3 +250,73 @@ def test_updated_and_deleted_windows(make_salesforce_sandbox):
         assert answer.status_code == 400
         assert answer.json()[0]["errorCode"] == "INVALID_REPLICATION_DATE"
     assert missing.status_code == 400 and missing.json()[0]["errorCode"] == "MISSING_ARGUMENT"
+
+
+def test_deleting_an_account_takes_its_children_along(make_salesforce_sandbox):
+    clock = SandboxClock()
+    sandbox = make_salesforce_sandbox(clock=clock)
+    store = sandbox.store
+    with sandbox.rest() as api:
+        account = api.post("/sobjects/Account", json={"Name": "Parent"}).json()["id"]
+        contact = api.post("/sobjects/Contact", json={"LastName": "Child",
+                                                      "AccountId": account}).json()["id"]
+        deal = api.post("/sobjects/Opportunity", json={
+            "Name": "Deal", "StageName": "Prospecting", "CloseDate": "2027-01-01",
+            "AccountId": account}).json()["id"]
+        call = api.post("/sobjects/Task", json={"Subject": "Call", "WhatId": deal}).json()["id"]
+        other = api.post("/sobjects/Contact", json={"LastName": "Elsewhere"}).json()["id"]
+        clock.advance(seconds=5)
+        assert api.delete(f"/sobjects/Account/{account}").status_code == 204
+        start = (clock() - timedelta(minutes=1)).isoformat()
+        clock.advance(minutes=2)
+        gone = api.get("/sobjects/Contact/deleted/", params={
+            "start": start, "end": clock().isoformat()}).json()["deletedRecords"]
+    for row_id in (account, contact, deal, call):
+        table, row = store.get(row_id)
+        assert row[table.deleted_pos] is True, table.name
+    assert [g["id"] for g in gone] == [contact]
+    table, row = store.get(other)
+    assert row[table.deleted_pos] is False
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/sobjects/Account", b"[]"),
+        ("POST", "/sobjects/Account", b'{"Name": {"nested": 1}}'),
+        ("POST", "/sobjects/Account", b'{"Name": "x", "Segments__c": ["a"]}'),
+        ("POST", "/sobjects/Event", b'{"ActivityDateTime": "soon", "DurationInMinutes": 5}'),
+        ("POST", "/sobjects/User", b'{"LastName": "x"}'),
+        ("PATCH", "/sobjects/Account/001000000000000AAA", b'{"Name": "x"}'),
+        ("POST", "/composite", b'[]'),
+        ("POST", "/composite", b'{"compositeRequest": [1, 2]}'),
+        ("POST", "/composite", b'{"compositeRequest": [{"method": "GET", "url": "/nope", '
+                               b'"referenceId": "a"}]}'),
+        ("POST", "/composite/sobjects", b'{"records": [1]}'),
+        ("PATCH", "/composite/sobjects", b'{"records": [{"attributes": {"type": "Nope"}}]}'),
+        ("DELETE", "/composite/sobjects?ids=" + b",".join([b"x"] * 201).decode(), b""),
+        ("GET", "/composite/sobjects/Account?ids=bad&fields=Nope", b""),
+        ("GET", "/sobjects/Account/updated/?start=2024&end=2025", b""),
+        ("POST", "/jobs/query", b'{"operation": "query", "query": 5}'),
+        ("PATCH", "/jobs/query/750000000000000AAA", b'{"state": "Aborted"}'),
+        ("GET", "/query?q=" + "SELECT Id FROM Account WHERE " + "(" * 3000, b""),
+        ("GET", "/query?q=SELECT Id FROM Account WHERE Name IN ()", b""),
+        ("GET", "/query?q=SELECT Id FROM Account WHERE CreatedDate > 2024-13-45T00:00:00Z", b""),
+        ("GET", "/sobjects/Account/001000000000000AAA?fields=Nope", b""),
+    ],
+)
+def test_bad_input_gets_a_salesforce_error_never_a_crash(salesforce_sandbox, method, path,
+                                                          body):
+    with salesforce_sandbox.rest() as api:
+        answer = api.request(method, path, content=body,
+                             headers={"Content-Type": "application/json"})
+    assert answer.status_code < 500, answer.text
+    payload = answer.json()
+    if answer.status_code == 200:  # per-record or per-subrequest failures inside
+        parts = payload["compositeResponse"] if isinstance(payload, dict) else payload
+        errors = [e for p in parts for e in (p.get("body") or p.get("errors"))]
+        errors = [{"errorCode": e.get("errorCode") or e["statusCode"], **e} for e in errors]
+    else:
+        assert 400 <= answer.status_code
+        errors = payload
+    assert errors and all(isinstance(e["errorCode"], str) and e["message"] for e in errors)
