@@ -108,6 +108,12 @@ class _OrgReader:
                 logger.warning("live reader for org %s: %s; retrying", self.org_id, exc)
                 await asyncio.sleep(backoff)
                 continue
+            except Exception:
+                # A reader that dies leaves its subscribers waiting forever: never let it.
+                backoff = min(max(backoff * 2, 0.5), 10.0)
+                logger.exception("live reader for org %s failed; retrying", self.org_id)
+                await asyncio.sleep(backoff)
+                continue
             for key, rows in reply or ():
                 name = key.decode() if isinstance(key, bytes) else key
                 kind = RECORDS if name == streams[RECORDS] else PROGRESS

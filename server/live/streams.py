@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,6 +11,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+
+logger = logging.getLogger(__name__)
 
 _CURSOR = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 
@@ -60,8 +63,17 @@ class Entry:
 
 
 def decode_entry(entry_id: str | bytes, fields: dict[Any, Any]) -> Entry:
+    """An entry's event; an unreadable one (not written by server/events.py) becomes an
+    empty event, which the feed skips, rather than breaking every subscriber's feed."""
     raw = fields.get(b"data", fields.get("data", b"{}"))
-    return Entry(StreamId.parse(entry_id), json.loads(raw))
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        logger.warning("stream entry %r holds no event", entry_id)
+        data = {}
+    return Entry(StreamId.parse(entry_id), data)
 
 
 async def last_id(redis: Redis, stream: str) -> StreamId:

@@ -241,3 +241,18 @@ async def test_run_progress_starts_with_the_run_in_progress(live_server: LiveSer
     first = (await ws.next_payload())["data"]["syncRunProgress"]
     assert (first["type"], first["runId"]) == ("STARTED", 3)
     await ws.close()
+
+
+async def test_an_unreadable_stream_entry_is_skipped_not_fatal(
+    live_server: LiveServer, redis: Redis
+):
+    ws = await GraphQLWebSocket.open(live_server.ws_url, live_server.token_a)
+    await ws.subscribe(SYNC_EVENTS)
+    await subscribers(live_server, live_server.org_a, 1)
+    stream = events.record_stream(live_server.org_a)
+    await publish_records(redis, live_server.org_a, [1])
+    await redis.xadd(stream, {"data": "not json"})
+    await redis.xadd(stream, {"data": '{"id": 2, "entity": "SPACESHIP"}'})
+    await publish_records(redis, live_server.org_a, [3])
+    assert ids(await feed(ws, 2)) == [1, 3]
+    await ws.close()
