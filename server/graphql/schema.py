@@ -18,6 +18,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from server.graphql import errors
 from server.graphql.backups import BackupsMutation, BackupsQuery
@@ -72,7 +73,19 @@ def is_unexpected(error: GraphQLError) -> bool:
     return True
 
 
-schema = strawberry.Schema(
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Strawberry logs every error with the document's source around it, which could
+        quote an argument (a password typed inline). Unexpected errors are logged by
+        is_unexpected; the rest are the client's: note their kind only."""
+        for error in errors:
+            code = (error.extensions or {}).get("code") or "INVALID_REQUEST"
+            log.info("request refused: %s", code)
+
+
+schema = Schema(
     query=merge_types("Query", QUERIES),
     mutation=merge_types("Mutation", MUTATIONS),
     subscription=Subscription,

@@ -113,3 +113,15 @@ async def test_health_reports_a_dead_redis(
 async def test_graphiql_is_served(http: httpx.AsyncClient) -> None:
     page = await http.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+async def test_refused_documents_are_not_logged_with_their_source(
+    admin: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        body = await admin.post(
+            'mutation { connectSalesforceWithPassword(username: "u", password: "hunter2", '
+            "securityToken: 42) { __typename } }"
+        )
+    assert body["errors"]
+    assert "hunter2" not in caplog.text
