@@ -85,8 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, dict[str, object]] = {}
     for name in names:
         print(f"-- {name} ({size}) ...", file=sys.stderr, flush=True)
+        load_before = os.getloadavg()[0]
         got, seconds, error = run_scenario(name, size, args.timeout)
-        runs[name] = {"seconds": round(seconds, 1), "error": error or None}
+        # Other work on the machine skews absolute times: keep how busy it was.
+        runs[name] = {"seconds": round(seconds, 1), "error": error or None,
+                      "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
         if error:
             print(f"   {name} FAILED: {error}", file=sys.stderr, flush=True)
             got = [Figure(name, "scenario failed", None, "", note=error, met=False)]
