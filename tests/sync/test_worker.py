@@ -76,7 +76,7 @@ async def test_worker_killed_mid_run_then_the_next_tick_converges(
     world: World, pool: ArqRedis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SYNC_LEASE_SECONDS", "1.5")
-    world.sf.admin.faults(latency=0.15)  # a run long enough to be killed half-way
+    world.sf.admin.faults(latency=0.3)  # a run long enough to be killed half-way
     env = {
         **os.environ,
         "SECRET_KEY": ",".join(get_settings().secret_keys),
@@ -89,8 +89,10 @@ async def test_worker_killed_mid_run_then_the_next_tick_converges(
     )
     try:
         assert await enqueue_sync(pool, world.org_id, "INITIAL")
-        # Kill it once the accounts are in ForceManager, before the rest is loaded.
-        for _ in range(600):
+        # Kill it once the accounts are in ForceManager, before the rest is loaded. (A
+        # generous wait: the worker process starts slowly on a busy machine.)
+        for _ in range(2400):
+            assert worker.returncode is None, "the worker process exited by itself"
             loaded = [r for r in await world.fm_records("accounts") if r.get("extId")]
             if loaded:
                 break
