@@ -21,7 +21,7 @@ from starlette.routing import Mount, Route
 from sandboxes.forcemanager import admin
 from sandboxes.forcemanager.activity import PeopleAtWork
 from sandboxes.forcemanager.api import dispatch
-from sandboxes.forcemanager.control import Counters, Faults, RateLimiter, Sessions
+from sandboxes.forcemanager.control import Allowance, Counters, Faults, RateLimiter, Sessions
 from sandboxes.forcemanager.seed import Sizes, seed_store
 from sandboxes.forcemanager.store import Store
 from sandboxes.forcemanager.wire import BASE_PATH
@@ -48,6 +48,7 @@ class ForceManagerSandbox:
         self.sessions = Sessions(credentials or {PUBLIC_KEY: PRIVATE_KEY}, ttl=session_ttl)
         self.limiter = RateLimiter(rate_limit)
         self.faults = Faults(seed=seed)
+        self.allowance = Allowance()
         self.counters = Counters()
         self.store = Store()
         seed_store(self.store, seed, self.sizes)

@@ -48,6 +48,7 @@ async def overview(request: Request, sandbox: ForceManagerSandbox) -> Any:
         "seed": sandbox.seed,
         "records": sandbox.store.summary(),
         "rate_limit": sandbox.limiter.rate,
+        "allowance": sandbox.allowance.remaining,
         "faults": sandbox.faults.describe(),
         "activity": sandbox.activity.describe(),
     }
@@ -186,6 +187,16 @@ async def rate_limit(request: Request, sandbox: ForceManagerSandbox) -> Any:
     return {"rate": sandbox.limiter.rate}
 
 
+async def allowance(request: Request, sandbox: ForceManagerSandbox) -> Any:
+    """PUT {"remaining": N} leaves N API calls, then 403 API_LIMIT_EXCEEDED; null: no limit."""
+    if request.method in ("PUT", "POST"):
+        body = await read_json(request)
+        if not isinstance(body, dict) or "remaining" not in body:
+            raise bad_request("INVALID_BODY", 'send {"remaining": calls left, or null}')
+        sandbox.allowance.set(body["remaining"])
+    return {"remaining": sandbox.allowance.remaining}
+
+
 async def activity(request: Request, sandbox: ForceManagerSandbox) -> Any:
     """POST {"interval": seconds, "resources"?: [...]} starts people at work; DELETE stops."""
     if request.method == "DELETE":
@@ -220,5 +231,6 @@ routes = [
     Route("/faults", endpoint(faults), methods=["GET", "POST", "DELETE"]),
     Route("/sessions/expire", endpoint(expire_sessions), methods=["POST"]),
     Route("/rate-limit", endpoint(rate_limit), methods=["GET", "PUT", "POST"]),
+    Route("/allowance", endpoint(allowance), methods=["GET", "PUT", "POST"]),
     Route("/activity", endpoint(activity), methods=["GET", "POST", "DELETE"]),
 ]

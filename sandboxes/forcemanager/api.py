@@ -107,6 +107,11 @@ async def dispatch(request: Request) -> Response:
                 429, "RATE_LIMIT_EXCEEDED",
                 f"more than {sandbox.limiter.rate:g} requests a second; slow down",
             )
+        if not sandbox.allowance.spend():
+            sandbox.counters.outcome("quota")
+            raise SandboxError(
+                403, "API_LIMIT_EXCEEDED", "the API call allowance is spent; try again later"
+            )
         failure = sandbox.faults.failure_for(path)
         if failure is not None:
             sandbox.counters.outcome("faults")
@@ -119,7 +124,7 @@ async def dispatch(request: Request) -> Response:
             raise SandboxError(401, "INVALID_SESSION", message)
         result = await route.handler(request, sandbox)
     except SandboxError as exc:
-        if exc is not failure and exc.status < 500 and exc.status not in (401, 429):
+        if exc is not failure and exc.status < 500 and exc.status not in (401, 403, 429):
             sandbox.counters.outcome("errors")
         return error_response(exc)
     except Exception:

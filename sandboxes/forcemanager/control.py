@@ -89,6 +89,33 @@ class RateLimiter:
             return True
 
 
+class Allowance:
+    """A number of API calls left, off by default. ForceManager documents only a rate limit;
+    this knob lets tests spend an allowance and watch callers stop, as they must for
+    Salesforce's daily one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.remaining: int | None = None
+
+    def set(self, remaining: Any) -> None:
+        if remaining is not None and (
+            isinstance(remaining, bool) or not isinstance(remaining, int) or remaining < 0
+        ):
+            raise bad_request("INVALID_VALUE", "remaining must be an integer >= 0 or null")
+        with self._lock:
+            self.remaining = remaining
+
+    def spend(self) -> bool:
+        with self._lock:
+            if self.remaining is None:
+                return True
+            if self.remaining <= 0:
+                return False
+            self.remaining -= 1
+            return True
+
+
 @dataclass
 class FailRule:
     status: int = 500
@@ -200,6 +227,7 @@ class Counters:
                 "refused": self._outcomes["refused"],
                 "unauthorized": self._outcomes["unauthorized"],
                 "faults": self._outcomes["faults"],
+                "quota": self._outcomes["quota"],
                 "errors": self._outcomes["errors"],
                 "by_kind": dict(sorted(self._kinds.items())),
             }

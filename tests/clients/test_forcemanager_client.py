@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from server.clients.errors import AuthError, PermanentError, TransientError
+from server.clients.errors import AuthError, PermanentError, QuotaExceeded, TransientError
 from server.clients.forcemanager import ForceManagerClient
 
 ACCOUNT = {"name": "Acme", "branchId": 1, "salesRepId1": 1}
@@ -238,6 +238,15 @@ async def test_forbidden_is_an_auth_error(forcemanager_sandbox, client):
     with pytest.raises(AuthError) as caught:
         await client.get("accounts", 1)
     assert caught.value.code == "PLAN_WITHOUT_API"
+
+
+async def test_a_spent_allowance_is_quota_exceeded_without_retrying(forcemanager_sandbox, client):
+    await client.get("accounts", 1)
+    forcemanager_sandbox.admin("PUT", "/allowance", {"remaining": 0})
+    with pytest.raises(QuotaExceeded) as caught:
+        await client.get("accounts", 2)
+    assert caught.value.code == "API_LIMIT_EXCEEDED" and caught.value.status == 403
+    assert kinds(forcemanager_sandbox)["get accounts"] == 2
 
 
 async def test_connection_errors_are_retried_then_transient():

@@ -223,3 +223,19 @@ def test_large_sandboxes_build_and_answer_change_reads():
     rows = store.query("accounts", where="dateUpdated >= '2025-05-01T00:00:00Z'", count=500)
     assert rows == sorted(rows, key=lambda r: r["id"])
     assert all(r["dateUpdated"] >= "2025-05-01" for r in rows)
+
+
+def test_an_allowance_once_spent_refuses_calls_until_lifted(forcemanager_sandbox):
+    fm = forcemanager_sandbox
+    api = fm.api()
+    assert fm.admin("PUT", "/allowance", {"remaining": 2}) == {"remaining": 2}
+    assert [api.get("/accounts/1").status_code for _ in range(2)] == [200, 200]
+    spent = api.get("/accounts/1")
+    assert spent.status_code == 403
+    assert spent.json()["error"] == "API_LIMIT_EXCEEDED"
+    assert fm.counters()["quota"] == 1
+    with httpx.Client(base_url=fm.admin_url) as admin:
+        for bad in ({"remaining": -1}, {"remaining": "lots"}, {"left": 3}):
+            assert admin.put("/allowance", json=bad).status_code == 400
+    fm.admin("PUT", "/allowance", {"remaining": None})
+    assert api.get("/accounts/1").status_code == 200

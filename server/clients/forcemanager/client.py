@@ -18,6 +18,7 @@ from server.clients.errors import (
     ApiError,
     AuthError,
     PermanentError,
+    QuotaExceeded,
     RecordResult,
     TransientError,
 )
@@ -31,6 +32,7 @@ from server.clients.forcemanager.responses import (
 )
 
 SESSION_HEADER = "X-Session-Key"
+QUOTA_CODE = "API_LIMIT_EXCEEDED"
 BULK_SIZE = 200
 PAGE_SIZE = 500
 
@@ -305,6 +307,8 @@ class ForceManagerClient:
                 if status < 400:
                     return response
                 code, message = error_of(response)
+                if code == QUOTA_CODE:
+                    raise QuotaExceeded(code, message, status)
                 if status in (401, 403):
                     raise AuthError(code, message, status)
                 if status != 429 and status < 500:
