@@ -79,6 +79,22 @@ async def test_monitor_shows_state_statistics_records_and_live_arrivals(
             '[data-entity=CONTACT] [data-direction=FORCEMANAGER_TO_SALESFORCE] .num')
         await expect(contacts_out).to_have_text("2")
 
+        # The connection drops; what is logged meanwhile still arrives, once.
+        await page.evaluate("view.socket.close()")
+        await expect(page.locator("#live")).not_to_have_text("live")
+        for offset, name in ((2, "Missed While Away"), (3, "Also Missed")):
+            await events.publish_record(redis, monitor_server.org_id, {
+                "id": new_id + offset - 1, "entity": "ACCOUNT", "salesforceId": None,
+                "forcemanagerId": 900 + offset, "recordName": name, "action": "CREATED",
+                "direction": "FORCEMANAGER_TO_SALESFORCE", "status": "SUCCESS",
+                "errorCode": None, "errorMessage": None, "ownerFallback": False,
+                "runId": None, "at": datetime.now(UTC).isoformat(),
+            })
+        await expect(page.locator("#live")).to_have_text("live")
+        await expect(rows.first).to_contain_text("Also Missed")
+        await expect(rows.nth(1)).to_contain_text("Missed While Away")
+        await expect(rows).to_have_count(15)
+
         ARTIFACTS.mkdir(exist_ok=True)
         await page.screenshot(path=str(ARTIFACTS / "monitor-seeded.png"), full_page=True)
 

@@ -186,9 +186,13 @@ function connect() {
   socket.onmessage = (message) => {
     const msg = JSON.parse(message.data);
     if (msg.type === "connection_ack") {
+      const reconnected = view.retries > 0;
       view.retries = 0;
       setLive("live");
       subscribeEvents(view.cursor);
+      // Without a cursor there is nothing to resume from: what happened while the socket
+      // was down comes from a fresh snapshot instead.
+      if (reconnected && !view.cursor) refresh();
       send({ id: `progress-${++view.opSeq}`, type: "subscribe", payload: { query: PROGRESS } });
     } else if (msg.type === "ping") {
       send({ type: "pong" });
