@@ -441,6 +441,7 @@ class SalesforceClient:
                 return await asyncio.to_thread(fn, sf)
             except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
                 if is_expired_session(exc):
+                    exc.with_traceback(None)  # see below: frames hold the response
                     if renewed:
                         raise AuthError(
                             "INVALID_SESSION_ID",
@@ -454,6 +455,9 @@ class SalesforceClient:
                 error = classify(exc)
                 retryable = isinstance(error, TransientError) and (idempotent or not_applied(exc))
                 if not retryable or attempt >= self.max_retries:
+                    # The low-level traceback holds the HTTP response, and so its socket, for as
+                    # long as anyone keeps the error: keep the cause, drop its frames.
+                    exc.with_traceback(None)
                     if error is exc:
                         raise
                     raise error from exc

@@ -27,6 +27,9 @@ async def run_blocking(fn: Callable[[], T], *, max_retries: int, backoff_base: f
         except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
             error = classify(exc)
             if not isinstance(error, TransientError) or attempt >= max_retries:
+                # The low-level traceback holds the HTTP response, and so its socket, for as
+                # long as anyone keeps the error: keep the cause, drop its frames.
+                exc.with_traceback(None)
                 if error is exc:
                     raise
                 raise error from exc
