@@ -21,7 +21,7 @@ class PeopleAtWork:
         self.rng = random.Random(seed)
         self.interval: float | None = None
         self.changes = 0
-        self.recent: deque[dict[str, Any]] = deque(maxlen=50)
+        self.recent: deque[dict[str, Any]] = deque(maxlen=100)
         self._task: asyncio.Task[None] | None = None
 
     @property

@@ -170,7 +170,7 @@ def test_people_at_work_keep_changing_records_until_stopped(forcemanager_sandbox
     fm = forcemanager_sandbox
     api = fm.api()
     since = newest_stamp(api)
-    started = fm.admin("POST", "/activity", {"interval": 0.02, "resources": ["accounts"]})
+    started = fm.admin("POST", "/activity", {"interval": 0.05, "resources": ["accounts"]})
     assert started["running"] is True
     deadline = time.monotonic() + 20
     while fm.admin("GET", "/activity")["changes"] < 5:
