@@ -259,3 +259,10 @@ async def test_count_changes_in_one_call(make_salesforce_sandbox) -> None:
     assert counts == {"Account": 2, "Contact": 1, "Opportunity": 0}  # the deletion counts
     assert everything == {"Account": 10}
     assert grew(before, after, "api") == 2
+
+
+async def test_count_changes_on_an_unknown_object_is_a_permanent_error(salesforce_sandbox) -> None:
+    async with await connect(salesforce_sandbox) as client:
+        with pytest.raises(PermanentError) as refused:
+            await client.count_changes(["Account", "NoSuchThing__c"], {})
+    assert refused.value.code == "INVALID_TYPE"

@@ -191,9 +191,11 @@ class SalesforceClient:
                 return
             cursor = (soql.parse_datetime(last["SystemModstamp"]), last["Id"])
 
-    async def count(self, sobject: str, where: str | None = None) -> int:
+    async def count(
+        self, sobject: str, where: str | None = None, *, include_deleted: bool = False
+    ) -> int:
         text = f"SELECT COUNT() FROM {soql.name(sobject)}" + (f" WHERE {where}" if where else "")
-        answer = await self._call(lambda sf: sf.query(text))
+        answer = await self._call(lambda sf: sf.query(text, include_deleted=include_deleted))
         return int(answer["totalSize"])
 
     async def bulk_query(
@@ -234,7 +236,7 @@ class SalesforceClient:
         the same records whichever API served them.
         """
         text = soql.select(sobject, fields, where)
-        total = await self.count(sobject, where)
+        total = await self.count(sobject, where, include_deleted=include_deleted)
         if total < self.bulk_threshold:
             async for page in self.query(text, include_deleted=include_deleted):
                 yield page
@@ -282,25 +284,7 @@ class SalesforceClient:
         """Up to 25 independent subrequests in one API call; answers in request order."""
         if not requests:
             return []
-        if len(requests) > COMPOSITE_LIMIT:
-            raise ValueError(f"a Composite call takes at most {COMPOSITE_LIMIT} subrequests")
-        body = {
-            "allOrNone": False,
-            "compositeRequest": [self._subrequest(r) for r in requests],
-        }
-        answer = await self._call(
-            lambda sf: sf.restful("composite", method="POST", json=body),
-            idempotent=all(r.method.upper() == "GET" for r in requests),
-        )
-        return [
-            CompositeResponse(
-                reference_id=item.get("referenceId"),
-                status=int(item.get("httpStatusCode", 0)),
-                body=item.get("body"),
-                headers=dict(item.get("httpHeaders") or {}),
-            )
-            for item in answer["compositeResponse"]
-        ]
+        return await self._composite(requests, check=False)
 
     async def count_changes(
         self, sobjects: list[str], since: dict[str, datetime]
@@ -317,11 +301,40 @@ class SalesforceClient:
                 requests.append(
                     CompositeRequest("GET", f"queryAll?q={quote_plus(text)}", f"count_{sobject}")
                 )
-            for sobject, answer in zip(group, await self.composite(requests), strict=True):
-                if not answer.ok:
-                    raise error_from_response(answer.status, answer.body)
+            answers = await self._composite(requests, check=True)
+            for sobject, answer in zip(group, answers, strict=True):
                 counts[sobject] = int(answer.body["totalSize"])
         return counts
+
+    async def _composite(
+        self, requests: list[CompositeRequest], *, check: bool
+    ) -> list[CompositeResponse]:
+        """One Composite call. With `check`, a failed subrequest fails the call (classified,
+        so a passing failure in any subrequest is retried like a failed call)."""
+        if len(requests) > COMPOSITE_LIMIT:
+            raise ValueError(f"a Composite call takes at most {COMPOSITE_LIMIT} subrequests")
+        body = {
+            "allOrNone": False,
+            "compositeRequest": [self._subrequest(r) for r in requests],
+        }
+
+        def call(sf: Salesforce) -> list[CompositeResponse]:
+            answer = sf.restful("composite", method="POST", json=body)
+            answers = [
+                CompositeResponse(
+                    reference_id=item.get("referenceId"),
+                    status=int(item.get("httpStatusCode", 0)),
+                    body=item.get("body"),
+                    headers=dict(item.get("httpHeaders") or {}),
+                )
+                for item in answer["compositeResponse"]
+            ]
+            for item in answers if check else ():
+                if not item.ok:
+                    raise error_from_response(item.status, item.body)
+            return answers
+
+        return await self._call(call, idempotent=all(r.method.upper() == "GET" for r in requests))
 
     # -- writes --------------------------------------------------------------------------
 
