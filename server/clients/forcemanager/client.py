@@ -155,8 +155,13 @@ class ForceManagerClient:
     # -- writes, one at a time -------------------------------------------------------------------
 
     async def create(self, resource: str, data: dict[str, Any]) -> int:
-        response = await self._call("POST", f"/{resource}", json=data)
-        return int(read_json(response)["id"])
+        answer = read_json(await self._call("POST", f"/{resource}", json=data))
+        new_id = answer.get("id") if isinstance(answer, dict) else None
+        if isinstance(new_id, bool) or not isinstance(new_id, int):
+            raise PermanentError(
+                "UNEXPECTED_RESPONSE", f"POST /{resource} answered without an id", 200
+            )
+        return new_id
 
     async def update(self, resource: str, id: int, data: dict[str, Any]) -> None:
         await self._call("PUT", f"/{resource}/{int(id)}", json=data)
