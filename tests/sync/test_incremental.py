@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from server.entities import Entity, Flow
+from server.entities import Direction, Entity, Flow
 from server.models import RunKind, RunStatus, SyncAction, SyncCursor, SyncStatus
-from tests.sync.conftest import World
+from tests.sync.conftest import World, connect_org
 
 
 async def _loaded(world: World) -> tuple[dict, dict]:
@@ -176,3 +176,33 @@ async def test_deletions_purged_unseen_are_found_by_a_full_reconciliation(
     assert (entry.action, entry.salesforce_id) == (SyncAction.DELETED, account["Id"])
     assert (await world.fm_client.get("accounts", twin))["deleted"] is True
     assert await world.log(await world.sync()) == []
+
+
+async def test_one_way_entities_never_write_to_salesforce(
+    db, redis, make_salesforce_sandbox, forcemanager_sandbox, monkeypatch  # noqa: ANN001
+) -> None:
+    sf = make_salesforce_sandbox(accounts=3, contacts=3, opportunities=0, tasks=0, events=0,
+                                 products=0)
+    world = await connect_org(
+        sf, forcemanager_sandbox, redis,
+        {Entity.ACCOUNT: Direction.SALESFORCE_TO_FORCEMANAGER,
+         Entity.CONTACT: Direction.SALESFORCE_TO_FORCEMANAGER},
+        monkeypatch,
+    )
+    try:
+        account, twin = await _loaded(world)
+        world.fm.edit("accounts", twin["id"], {"website": "https://fm-only.example"})
+        world.fm.create("accounts", {"name": "Only in FM", "branchId": 1,
+                                     "salesRepId1": world.fallback_user})
+        sf_before = world.sf_records("Account")
+        run = await world.sync()
+        assert await world.log(run) == []
+        assert world.sf_records("Account") == sf_before  # Salesforce untouched
+        # A later Salesforce edit of that field wins in ForceManager.
+        world.sf.admin.edit("Account", account["Id"], {"Website": "https://sf.example"})
+        await world.sync()
+        assert (await world.fm_client.get("accounts", twin["id"]))["website"] == (
+            "https://sf.example"
+        )
+    finally:
+        await world.fm_client.aclose()
