@@ -20,7 +20,7 @@ from server.clients.errors import (
     RecordResult,
     TransientError,
 )
-from server.clients.salesforce import soql
+from server.clients.salesforce import soql as sq
 from server.clients.salesforce.auth import login_url_for, refresh_session, soap_login
 from server.clients.salesforce.classify import (
     backoff_delay,
@@ -130,18 +130,18 @@ class SalesforceClient:
         return [parse_summary(item) for item in (answer or {}).get("sobjects", [])]
 
     async def describe(self, sobject: str) -> SObjectDescribe:
-        path = f"sobjects/{soql.name(sobject)}/describe"
+        path = f"sobjects/{sq.name(sobject)}/describe"
         return parse_describe(await self._call(lambda sf: sf.restful(path)))
 
     async def query(
-        self, soql_text: str, *, include_deleted: bool = False, batch_size: int = MAX_BATCH
+        self, soql: str, *, include_deleted: bool = False, batch_size: int = MAX_BATCH
     ) -> AsyncIterator[Page]:
         """Pages of records, following `nextRecordsUrl`. Only the current page is held."""
         if not MIN_BATCH <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be between {MIN_BATCH} and {MAX_BATCH}")
         headers = {"Sforce-Query-Options": f"batchSize={batch_size}"}
         answer = await self._call(
-            lambda sf: sf.query(soql_text, include_deleted=include_deleted, headers=headers)
+            lambda sf: sf.query(soql, include_deleted=include_deleted, headers=headers)
         )
         while True:
             page = Page([strip_attributes(r) for r in answer["records"]], answer.get("totalSize"))
@@ -175,7 +175,7 @@ class SalesforceClient:
         cursor = since
         transfer = min(max(batch_size, MIN_BATCH), MAX_BATCH)
         while True:
-            text = soql.changes_query(sobject, fields, cursor, batch_size)
+            text = sq.changes_query(sobject, fields, cursor, batch_size)
             seen = 0
             last: dict[str, Any] | None = None
             async for page in self.query(
@@ -189,24 +189,24 @@ class SalesforceClient:
                 del page
             if seen < batch_size or last is None:
                 return
-            cursor = (soql.parse_datetime(last["SystemModstamp"]), last["Id"])
+            cursor = (sq.parse_datetime(last["SystemModstamp"]), last["Id"])
 
     async def count(
         self, sobject: str, where: str | None = None, *, include_deleted: bool = False
     ) -> int:
-        text = f"SELECT COUNT() FROM {soql.name(sobject)}" + (f" WHERE {where}" if where else "")
+        text = f"SELECT COUNT() FROM {sq.name(sobject)}" + (f" WHERE {where}" if where else "")
         answer = await self._call(lambda sf: sf.query(text, include_deleted=include_deleted))
         return int(answer["totalSize"])
 
     async def bulk_query(
-        self, soql_text: str, *, include_deleted: bool = False, page_size: int = 50_000
+        self, soql: str, *, include_deleted: bool = False, page_size: int = 50_000
     ) -> AsyncIterator[Page]:
         """A Bulk API 2.0 query job: create, wait, then read the CSV results page by page.
 
         Values come as Salesforce writes them in CSV: strings, None for empty cells.
         """
         operation = Operation.query_all if include_deleted else Operation.query
-        job = await self._call(lambda sf: self._bulk(sf).create_job(operation, soql_text))
+        job = await self._call(lambda sf: self._bulk(sf).create_job(operation, soql))
         info = await self._wait_for_bulk_job(job["id"])
         total = info.get("numberRecordsProcessed")
         locator = ""
@@ -235,7 +235,7 @@ class SalesforceClient:
         Bulk values are given the REST API's JSON types (from a describe), so callers see
         the same records whichever API served them.
         """
-        text = soql.select(sobject, fields, where)
+        text = sq.select(sobject, fields, where)
         total = await self.count(sobject, where, include_deleted=include_deleted)
         if total < self.bulk_threshold:
             async for page in self.query(text, include_deleted=include_deleted):
@@ -250,34 +250,34 @@ class SalesforceClient:
     async def updated(self, sobject: str, start: datetime, end: datetime) -> UpdatedResult:
         """Ids changed in [start, end] (Salesforce keeps 30 days); `latest_date_covered` is
         the next start."""
-        soql.require_aware(start, "start")
-        soql.require_aware(end, "end")
-        name = soql.name(sobject)
+        sq.require_aware(start, "start")
+        sq.require_aware(end, "end")
+        name = sq.name(sobject)
         answer = await self._call(lambda sf: getattr(sf, name).updated(start, end))
         return UpdatedResult(
             ids=list(answer.get("ids", [])),
-            latest_date_covered=soql.parse_datetime(answer["latestDateCovered"]),
+            latest_date_covered=sq.parse_datetime(answer["latestDateCovered"]),
         )
 
     async def deleted(self, sobject: str, start: datetime, end: datetime) -> DeletedResult:
         """Records deleted in [start, end] (Salesforce keeps 15 days; before
         `earliest_date_available` only a full reconciliation finds deletions)."""
-        soql.require_aware(start, "start")
-        soql.require_aware(end, "end")
-        name = soql.name(sobject)
+        sq.require_aware(start, "start")
+        sq.require_aware(end, "end")
+        name = sq.name(sobject)
         answer = await self._call(lambda sf: getattr(sf, name).deleted(start, end))
         earliest = answer.get("earliestDateAvailable")
         return DeletedResult(
             records=[
-                (item["id"], soql.parse_datetime(item["deletedDate"]))
+                (item["id"], sq.parse_datetime(item["deletedDate"]))
                 for item in answer.get("deletedRecords", [])
             ],
-            earliest_date_available=soql.parse_datetime(earliest) if earliest else None,
-            latest_date_covered=soql.parse_datetime(answer["latestDateCovered"]),
+            earliest_date_available=sq.parse_datetime(earliest) if earliest else None,
+            latest_date_covered=sq.parse_datetime(answer["latestDateCovered"]),
         )
 
     async def active_users(self) -> list[dict[str, Any]]:
-        text = soql.select("User", USER_FIELDS, "IsActive = true") + " ORDER BY Id"
+        text = sq.select("User", USER_FIELDS, "IsActive = true") + " ORDER BY Id"
         return [user async for page in self.query(text) for user in page]
 
     async def composite(self, requests: list[CompositeRequest]) -> list[CompositeResponse]:
@@ -295,9 +295,9 @@ class SalesforceClient:
         for group in chunks(list(dict.fromkeys(sobjects)), COMPOSITE_LIMIT):
             requests = []
             for sobject in group:
-                text = f"SELECT COUNT() FROM {soql.name(sobject)}"
+                text = f"SELECT COUNT() FROM {sq.name(sobject)}"
                 if sobject in since:
-                    text += f" WHERE SystemModstamp > {soql.datetime_literal(since[sobject])}"
+                    text += f" WHERE SystemModstamp > {sq.datetime_literal(since[sobject])}"
                 requests.append(
                     CompositeRequest("GET", f"queryAll?q={quote_plus(text)}", f"count_{sobject}")
                 )
@@ -339,22 +339,22 @@ class SalesforceClient:
     # -- writes --------------------------------------------------------------------------
 
     async def create(self, sobject: str, records: list[dict[str, Any]]) -> list[RecordResult]:
-        type_ = soql.name(sobject)
+        type_ = sq.name(sobject)
         _check_records(records)
         payload = [{"attributes": {"type": type_}, **r} for r in records]
         return await self._collection("POST", payload, [None] * len(records))
 
     async def update(self, sobject: str, records: list[dict[str, Any]]) -> list[RecordResult]:
-        type_ = soql.name(sobject)
+        type_ = sq.name(sobject)
         _check_records(records)
         for record in records:
-            soql.record_id(record.get("Id"))
+            sq.record_id(record.get("Id"))
         payload = [{"attributes": {"type": type_}, **r} for r in records]
         return await self._collection("PATCH", payload, [r["Id"] for r in records])
 
     async def delete(self, ids: list[str]) -> list[RecordResult]:
         for id_ in ids:
-            soql.record_id(id_)
+            sq.record_id(id_)
         return await self._collection("DELETE", list(ids), list(ids))
 
     async def _collection(
