@@ -81,7 +81,6 @@ def step(state: SandboxState, rng: random.Random) -> str:
             store.update(row_id, {field: _value(state, name, field, rng)}, author)
             return f"edit {name} {row_id} {field}"
     if roll < 0.9:
-        accounts = store.table("Account")
         account = _pick(state, "Account", rng)
         if rng.random() < 0.5 or not account:
             new = store.insert("Account", {"Name": f"New prospect {rng.randrange(10**6)}",
@@ -90,7 +89,6 @@ def step(state: SandboxState, rng: random.Random) -> str:
         new = store.insert("Contact", {"LastName": rng.choice(["García", "Smith", "López"]),
                                        "FirstName": rng.choice(["Ana", "John", "Lucía"]),
                                        "AccountId": account}, author)
-        del accounts
         return f"create Contact {new}"
     name = rng.choice(["Contact", "Task", "Opportunity"])
     row_id = _pick(state, name, rng)

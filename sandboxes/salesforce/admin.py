@@ -127,16 +127,23 @@ async def list_records(request: Request) -> Response:
         offset = int(params.get("offset", "0"))
     except ValueError as exc:
         raise AdminError(400, "INVALID_INPUT", "limit and offset must be integers") from exc
+    if limit < 0 or offset < 0:
+        raise AdminError(400, "INVALID_INPUT", "limit and offset must not be negative")
     deleted = params.get("deleted", "false").lower() == "true"
-    rows = [r for r in reversed(table.index)]  # most recently changed first
-    picked = []
-    for _, row_id in rows:
+    page: list[list[Any]] = []
+    skipped = 0
+    for _, row_id in reversed(table.index):  # most recently changed first
         row = table.rows[row_id]
         if row[table.deleted_pos] and not deleted:
             continue
-        picked.append(row)
-    page = picked[offset : offset + max(limit, 0)]
-    return JSONResponse({"totalSize": len(picked), "records": [table.as_dict(r) for r in page]})
+        if skipped < offset:
+            skipped += 1
+            continue
+        if len(page) >= limit:
+            break
+        page.append(row)
+    return JSONResponse({"totalSize": table.count(include_deleted=deleted),
+                         "records": [table.as_dict(r) for r in page]})
 
 
 async def get_record(request: Request) -> Response:

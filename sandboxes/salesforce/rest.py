@@ -60,7 +60,8 @@ async def global_describe(state: SandboxState, req: ApiRequest) -> ApiResponse:
 async def sobject_info(state: SandboxState, req: ApiRequest, name: str) -> ApiResponse:
     sob = the_sobject(name)
     table = state.store.table(sob.name)
-    recent = [record_json(table, row, req.version, ["Id"]) for row in table.ordered()][-3:]
+    recent = [record_json(table, table.rows[row_id], req.version, ["Id"])
+              for _, row_id in table.index[-3:]]
     return ApiResponse(200, {"objectDescribe": sob.summary(req.version), "recentItems": recent})
 
 
