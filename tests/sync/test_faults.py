@@ -94,3 +94,26 @@ async def test_salesforce_side_record_errors_are_logged_per_record(world: World)
     to_sf = [e for e in await world.log(run) if e.direction is Flow.FORCEMANAGER_TO_SALESFORCE]
     assert sorted(e.status.value for e in to_sf) == ["ERROR", "SUCCESS", "SUCCESS"]
     assert run.status is RunStatus.PARTIAL
+
+
+async def test_quota_exhausted_mid_tick_then_the_next_tick_catches_up(world: World) -> None:
+    await world.sync()
+    accounts = [a for a in world.sf_records("Account") if not a["IsDeleted"]][:2]
+    sf_edit, fm_edit = accounts
+    world.sf.admin.edit("Account", sf_edit["Id"], {"Phone": "+34 700 000 000"})
+    fm_twin = (await world.link(Entity.ACCOUNT, fm_edit["Id"])).forcemanager_id
+    world.fm.edit("accounts", fm_twin, {"website": "https://late.example"})
+    # The probe gets through; the reads that follow do not.
+    world.sf.admin.set_limit(limit=1, used=0)
+
+    stopped = await world.sync()
+
+    assert stopped.status is RunStatus.PARTIAL and "REQUEST_LIMIT_EXCEEDED" in stopped.reason
+    assert world.sf.admin.get("Account", fm_edit["Id"])["Website"] != "https://late.example"
+    world.sf.admin.set_limit(limit=100_000, used=0)
+    resumed = await world.sync()
+    assert resumed.status is RunStatus.SUCCESS, resumed.reason
+    assert world.sf.admin.get("Account", fm_edit["Id"])["Website"] == "https://late.example"
+    sf_twin = (await world.link(Entity.ACCOUNT, sf_edit["Id"])).forcemanager_id
+    assert (await world.fm_client.get("accounts", sf_twin))["phone"] == "+34 700 000 000"
+    assert await world.log(await world.sync()) == []
