@@ -19,7 +19,7 @@ from sandboxes.salesforce.store import Store, utc_now
 
 __all__ = [
     "API_VERSION", "CLIENT_ID", "CLIENT_SECRET", "PASSWORD", "SECURITY_TOKEN", "USERNAME",
-    "SalesforceSandbox", "SeedSizes", "Store", "create_sandbox",
+    "SalesforceSandbox", "SeedSizes", "Store", "create_app", "create_sandbox",
 ]
 
 
@@ -57,3 +57,6 @@ def create_sandbox(
     state = SandboxState(Store(clock=clock), api_limit, session_seconds)
     reseed(state, seed, sizes)
     return SalesforceSandbox(state)
+
+
+create_app = create_sandbox  # the name docs/CONTRACTS.md uses

@@ -239,3 +239,14 @@ def test_unknown_paths_versions_and_methods_get_salesforce_errors(salesforce_san
                        headers={"Authorization": token},
                        verify=str(salesforce_sandbox.ca_cert))
     assert answer.status_code == 404 and answer.json()[0]["errorCode"] == "NOT_FOUND"
+
+
+def test_an_internal_error_answers_like_salesforce_not_with_a_trace(salesforce_sandbox):
+    with salesforce_sandbox.rest() as api:
+        salesforce_sandbox.sandbox.state.jobs = None  # break /limits on purpose
+        answer = api.get("/limits")
+    assert answer.status_code == 500
+    [error] = answer.json()
+    assert error["errorCode"] == "UNKNOWN_EXCEPTION"
+    assert error["message"].startswith("An unexpected error occurred.")
+    assert "Traceback" not in answer.text
