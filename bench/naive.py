@@ -65,10 +65,10 @@ def contact_data(record: dict[str, Any], ids: dict[str, int]) -> dict[str, Any]:
 def initial(state_file: Path) -> None:
     sf, fm = salesforce(), forcemanager()
     defaults = fm_defaults(fm)
-    ids: dict[str, int] = {}
+    ids: dict[str, dict[str, int]] = {"Account": {}, "Contact": {}}
     for sobject, to_data, resource in (
         ("Account", lambda r: account_data(r, defaults), "accounts"),
-        ("Contact", lambda r: contact_data(r, ids), "contacts"),
+        ("Contact", lambda r: contact_data(r, ids["Account"]), "contacts"),
     ):
         record_ids = [r["Id"] for r in sf.query_all_iter(f"SELECT Id FROM {sobject}")]
         api = getattr(sf, sobject)
@@ -76,22 +76,22 @@ def initial(state_file: Path) -> None:
             record = api.get(record_id)
             answer = fm.post(f"/{resource}", json=to_data(record))
             answer.raise_for_status()
-            ids[record_id] = int(answer.json()["id"])
+            ids[sobject][record_id] = int(answer.json()["id"])
     state_file.write_text(json.dumps({"ids": ids, "since": datetime.now(UTC).isoformat()}))
 
 
 def tick(state_file: Path) -> None:
     """Changes since the last run, both ways, one call per record read and written."""
     state = json.loads(state_file.read_text())
-    ids: dict[str, int] = state["ids"]
-    back = {fm_id: sf_id for sf_id, fm_id in ids.items()}
     since = datetime.fromisoformat(state["since"])
     # Salesforce stamps whole seconds: from the next whole second; ForceManager: exactly.
     sf_stamp = (since.replace(microsecond=0) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     fm_stamp = since.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     sf, fm = salesforce(), forcemanager()
-    written: set[int] = set()
     for sobject, resource in (("Account", "accounts"), ("Contact", "contacts")):
+        ids: dict[str, int] = state["ids"][sobject]
+        back = {fm_id: sf_id for sf_id, fm_id in ids.items()}
+        written: set[int] = set()
         api = getattr(sf, sobject)
         changed = [r["Id"] for r in sf.query_all_iter(
             f"SELECT Id FROM {sobject} WHERE SystemModstamp >= {sf_stamp}")]
