@@ -240,6 +240,10 @@ async def faults(request: Request) -> Response:
             spec = _spec(body["record_errors"], "record_errors")
             f.record_errors = _int(spec, "count", 1) or 0
             f.record_error_code = _code(spec, "UNABLE_TO_LOCK_ROW")
+        if "bulk_polls" in body:
+            f.bulk_polls = _int(body, "bulk_polls", 0) or 0
+        if "bulk_fail" in body:
+            f.bulk_fail = _int(body, "bulk_fail", 0) or 0
         if "deny_authorization" in body:
             f.deny_authorization = bool(body["deny_authorization"])
     return JSONResponse(state.faults.describe())

@@ -68,7 +68,11 @@ async def create_job(state: SandboxState, req: ApiRequest) -> ApiResponse:
         "columnDelimiter": delimiter,
         "_ids": ids,
         "_fields": query.fields,
+        "_polls_left": state.faults.bulk_polls,
+        "_fails": state.faults.bulk_fail > 0,
     }
+    if job["_fails"]:
+        state.faults.bulk_fail -= 1
     state.jobs[job_id] = job
     return ApiResponse(200, _public(job))
 
@@ -87,10 +91,18 @@ def _job(state: SandboxState, job_id: str) -> dict[str, Any]:
 async def get_job(state: SandboxState, req: ApiRequest, job_id: str) -> ApiResponse:
     job = _job(state, job_id)
     if job["state"] in ("UploadComplete", "InProgress"):
-        # The sandbox runs the query when the job is created; the first poll sees it done.
-        job["state"] = "JobComplete"
+        # The sandbox runs the query when the job is created: it is done at the first poll,
+        # unless the bulk_polls fault asks for some InProgress answers first.
+        if job["_polls_left"] > 0:
+            job["_polls_left"] -= 1
+            job["state"] = "InProgress"
+        else:
+            job["state"] = "Failed" if job["_fails"] else "JobComplete"
         job["systemModstamp"] = state.store.now()
     answer = _public(job)
+    if job["state"] == "Failed":
+        answer["errorMessage"] = "InternalServerError: the sandbox failed this job on request"
+
     answer.update(
         jobType="V2Query",
         numberRecordsProcessed=len(job["_ids"]) if job["state"] == "JobComplete" else 0,

@@ -54,6 +54,8 @@ class Faults:
     record_errors: int = 0  # next N records written through collections fail...
     record_error_code: str = "UNABLE_TO_LOCK_ROW"  # ...with this status code
     deny_authorization: bool = False
+    bulk_polls: int = 0  # polls a new Bulk job answers InProgress before JobComplete
+    bulk_fail: int = 0  # the next N Bulk jobs end Failed
     rng: random.Random = field(default_factory=lambda: random.Random(7))
 
     def pick(self, path: str) -> tuple[int, str, str] | None:
@@ -86,6 +88,8 @@ class Faults:
                            "path_prefix": self.fail_share_prefix},
             "record_errors": {"count": self.record_errors, "errorCode": self.record_error_code},
             "deny_authorization": self.deny_authorization,
+            "bulk_polls": self.bulk_polls,
+            "bulk_fail": self.bulk_fail,
         }
 
 

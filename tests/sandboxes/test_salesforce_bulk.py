@@ -78,3 +78,18 @@ def test_bad_jobs_are_refused(salesforce_sandbox):
     assert bad_locator.status_code == 400
     assert bad_max.status_code == 400
     assert unknown.status_code == 404 and unknown.json()[0]["errorCode"] == "NOT_FOUND"
+
+
+def test_bulk_faults_slow_jobs_down_or_fail_them(salesforce_sandbox):
+    salesforce_sandbox.admin.faults(bulk_polls=2, bulk_fail=1)
+    with salesforce_sandbox.rest() as api:
+        failing = api.post("/jobs/query", json={"operation": "query",
+                                                "query": "SELECT Id FROM Account"}).json()
+        slow = api.post("/jobs/query", json={"operation": "query",
+                                             "query": "SELECT Id FROM Account"}).json()
+        states = [api.get(f"/jobs/query/{slow['id']}").json()["state"] for _ in range(3)]
+        failed = [api.get(f"/jobs/query/{failing['id']}").json() for _ in range(3)][-1]
+        results = api.get(f"/jobs/query/{failing['id']}/results")
+    assert states == ["InProgress", "InProgress", "JobComplete"]
+    assert failed["state"] == "Failed" and failed["errorMessage"]
+    assert results.status_code == 400
