@@ -1,44 +1,34 @@
-"""The Salesforce client: simple-salesforce for the REST calls, run off the event loop, with
-retries, session renewal, error classification and API usage tracking around every call."""
+"""The Salesforce client: what the integration asks of Salesforce (describes, reads, change
+reads, writes), each call made through a Connection (connection.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote_plus
 
 from simple_salesforce import Salesforce
-from simple_salesforce.bulk2 import Operation, _Bulk2Client
 
 from server.clients.errors import (
-    AuthError,
     PermanentError,
     RecordResult,
-    TransientError,
 )
 from server.clients.salesforce import soql as sq
-from server.clients.salesforce.auth import login_url_for, refresh_session, soap_login
+from server.clients.salesforce.bulk import bulk_pages
 from server.clients.salesforce.classify import (
     backoff_delay,
-    classify,
     error_from_response,
-    is_expired_session,
-    not_applied,
 )
+from server.clients.salesforce.connection import Connection
 from server.clients.salesforce.describe import parse_describe, parse_summary
 from server.clients.salesforce.records import (
     chunks,
     coerce_csv_row,
-    parse_csv,
     record_result,
     strip_attributes,
 )
-from server.clients.salesforce.retry import run_blocking
-from server.clients.salesforce.transport import UsageTracker, make_http_session
 from server.clients.salesforce.types import (
     ApiUsage,
     CompositeRequest,
@@ -46,16 +36,11 @@ from server.clients.salesforce.types import (
     DeletedResult,
     OAuthApp,
     Page,
-    Record,
     SalesforceSession,
     SObjectDescribe,
     SObjectSummary,
     UpdatedResult,
 )
-
-log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 COMPOSITE_LIMIT = 25  # subrequests in one Composite call
 USER_FIELDS = ("Id", "Name", "FirstName", "LastName", "Email", "IsActive")
@@ -79,43 +64,44 @@ class SalesforceClient:
         bulk_poll_interval: float = 2.0,
         bulk_timeout: float = 3600.0,
     ) -> None:
-        self.app = app
         self.api_version = api_version
         self.max_retries = max_retries
         self.bulk_threshold = bulk_threshold
         self.backoff_base = backoff_base
         self.bulk_poll_interval = bulk_poll_interval
         self.bulk_timeout = bulk_timeout
-        self._on_session_refreshed = on_session_refreshed
-        self._password_login = password_login
-        self._tracker = UsageTracker()
-        self._http = make_http_session(
-            timeout=timeout, ca_bundle=app.ca_bundle, tracker=self._tracker
+        self._connection = Connection(
+            session,
+            app,
+            api_version=api_version,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_base=backoff_base,
+            on_session_refreshed=on_session_refreshed,
+            password_login=password_login,
         )
-        self._session = session
-        self._sf = self._connect(session)
-        self._renew_lock = asyncio.Lock()
+        self._call = self._connection.call
 
     def __repr__(self) -> str:
-        return f"SalesforceClient(instance_url={self._session.instance_url!r})"
+        return f"SalesforceClient(instance_url={self.session.instance_url!r})"
 
     @property
     def calls(self) -> int:
         """REST API calls made by this client (logins and token calls excluded)."""
-        return self._tracker.calls
+        return self._connection.calls
 
     @property
     def api_usage(self) -> ApiUsage | None:
         """The org's API usage as of the last answer (`Sforce-Limit-Info`)."""
-        return self._tracker.api_usage
+        return self._connection.api_usage
 
     @property
     def session(self) -> SalesforceSession:
         """The current session (it changes when the client renews it)."""
-        return self._session
+        return self._connection.session
 
     async def aclose(self) -> None:
-        self._http.close()
+        self._connection.close()
 
     async def __aenter__(self) -> SalesforceClient:
         return self
@@ -205,22 +191,16 @@ class SalesforceClient:
 
         Values come as Salesforce writes them in CSV: strings, None for empty cells.
         """
-        operation = Operation.query_all if include_deleted else Operation.query
-        job = await self._call(lambda sf: self._bulk(sf).create_job(operation, soql))
-        info = await self._wait_for_bulk_job(job["id"])
-        total = info.get("numberRecordsProcessed")
-        locator = ""
-        while True:
-            answer = await self._call(
-                lambda sf, loc=locator: self._bulk(sf).get_query_results(job["id"], loc, page_size)
-            )
-            locator = answer["locator"]
-            page = Page(parse_csv(answer["records"]), total)
-            del answer
+        async for page in bulk_pages(
+            self._call,
+            soql,
+            include_deleted=include_deleted,
+            page_size=page_size,
+            poll_interval=self.bulk_poll_interval,
+            job_timeout=self.bulk_timeout,
+        ):
             yield page
             del page
-            if not locator:
-                return
 
     async def read_all(
         self,
@@ -393,19 +373,6 @@ class SalesforceClient:
 
     # -- machinery -----------------------------------------------------------------------
 
-    def _connect(self, session: SalesforceSession) -> Salesforce:
-        return Salesforce(
-            instance_url=session.instance_url,
-            session_id=session.access_token,
-            session=self._http,
-            version=self.api_version,
-            object_pairs_hook=Record,
-        )
-
-    def _bulk(self, sf: Salesforce) -> _Bulk2Client:
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {sf.session_id}"}
-        return _Bulk2Client("", sf.bulk2_url, headers, sf.session)
-
     def _subrequest(self, request: CompositeRequest) -> dict[str, Any]:
         url = request.url
         if not url.startswith("/services/"):
@@ -418,113 +385,6 @@ class SalesforceClient:
         if request.body is not None:
             sub["body"] = request.body
         return sub
-
-    async def _wait_for_bulk_job(self, job_id: str) -> dict[str, Any]:
-        deadline = time.monotonic() + self.bulk_timeout
-        delay = min(0.1, self.bulk_poll_interval)
-        while True:
-            info = await self._call(lambda sf: self._bulk(sf).get_job(job_id, True))
-            state = info.get("state")
-            if state == "JobComplete":
-                return info
-            if state in ("Failed", "Aborted"):
-                message = info.get("errorMessage") or f"the Bulk API 2.0 job ended {state}"
-                raise PermanentError("BULK_JOB_FAILED", message)
-            if time.monotonic() > deadline:
-                raise TransientError(
-                    "BULK_TIMEOUT",
-                    f"the Bulk API 2.0 job is still {state} after {self.bulk_timeout}s",
-                )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.bulk_poll_interval)
-
-    async def _call(self, fn: Callable[[Salesforce], T], *, idempotent: bool = True) -> T:
-        """Run one simple-salesforce call in a thread.
-
-        Transient failures are retried with backoff, a bounded number of times; an expired
-        session is renewed once and the call retried; everything else is raised classified.
-        A call that is not `idempotent` is repeated only when it surely was not applied
-        (Salesforce answered with an error, or the connection was never made).
-        """
-        renewed = False
-        attempt = 0
-        while True:
-            sf = self._sf
-            try:
-                return await asyncio.to_thread(fn, sf)
-            except Exception as exc:  # noqa: BLE001 - classify() re-raises what it does not know
-                if is_expired_session(exc):
-                    exc.with_traceback(None)  # see below: frames hold the response
-                    if renewed:
-                        raise AuthError(
-                            "INVALID_SESSION_ID",
-                            "Salesforce refused the session it had just renewed; "
-                            "reconnect Salesforce",
-                            401,
-                        ) from exc
-                    await self._renew(sf)
-                    renewed = True
-                    continue
-                error = classify(exc)
-                retryable = isinstance(error, TransientError) and (idempotent or not_applied(exc))
-                if not retryable or attempt >= self.max_retries:
-                    # The low-level traceback holds the HTTP response, and so its socket, for as
-                    # long as anyone keeps the error: keep the cause, drop its frames.
-                    exc.with_traceback(None)
-                    if error is exc:
-                        raise
-                    raise error from exc
-                delay = backoff_delay(attempt, self.backoff_base)
-                log.warning(
-                    "Salesforce call failed (%s), retry %d/%d in %.2fs",
-                    error.code,
-                    attempt + 1,
-                    self.max_retries,
-                    delay,
-                )
-                attempt += 1
-                await asyncio.sleep(delay)
-
-    async def _renew(self, stale: Salesforce) -> None:
-        """A new session, by refresh token or by logging in again. Concurrent callers that
-        hit the same expired session renew it once."""
-        async with self._renew_lock:
-            if self._sf is not stale:
-                return  # another task renewed it while this one waited
-            if self._session.refresh_token:
-                current = self._session
-                fresh = await run_blocking(
-                    lambda: refresh_session(self._http, self.app, current),
-                    max_retries=self.max_retries,
-                    backoff_base=self.backoff_base,
-                )
-            elif self._password_login:
-                username, password, token, *rest = self._password_login
-                login_url = login_url_for(self.app, rest[0] if rest else None)
-                fresh = await run_blocking(
-                    lambda: soap_login(
-                        self._http,
-                        login_url,
-                        username,
-                        password,
-                        token,
-                        self.api_version,
-                    ),
-                    max_retries=self.max_retries,
-                    backoff_base=self.backoff_base,
-                )
-            else:
-                raise AuthError(
-                    "INVALID_SESSION_ID",
-                    "The Salesforce session expired and this connection has no refresh token "
-                    "or password to renew it; reconnect Salesforce",
-                    401,
-                )
-            log.info("Salesforce session renewed for %s", fresh.instance_url)
-            self._session = fresh
-            self._sf = self._connect(fresh)
-            if self._on_session_refreshed is not None:
-                await self._on_session_refreshed(fresh)
 
 
 def _send_collection(sf: Salesforce, method: str, items: list[Any]) -> list[dict[str, Any]]:
