@@ -40,6 +40,28 @@ MAX_PAGE_SIZE = 500
 
 
 
+_AS_IS, _REFERENCE, _DATETIME, _INTEGER = range(4)
+
+
+def _render_plan(resource: str) -> tuple[tuple[str, int, str], ...]:
+    """How each standard field is written out, decided once per resource, not per row."""
+    plan = []
+    for field in (*RESOURCE_FIELDS[resource], *SYSTEM_FIELDS[1:]):
+        if field.kind is Kind.FK:
+            how = _REFERENCE
+        elif field.kind is Kind.DATETIME:
+            how = _DATETIME
+        elif field.name in READ_AS_INTEGER:
+            how = _INTEGER
+        else:
+            how = _AS_IS
+        plan.append((field.name, how, field.target or ""))
+    return tuple(plan)
+
+
+_RENDER_PLANS = {resource: _render_plan(resource) for resource in RESOURCES}
+
+
 class Table:
     def __init__(self, resource: str) -> None:
         self.resource = resource
@@ -200,22 +222,23 @@ class Store:
     def render(self, resource: str, row: Record) -> dict[str, Any]:
         out: dict[str, Any] = {"id": row["id"]}
         described = resource in DESCRIPTION_REFERENCES
-        for field in (*RESOURCE_FIELDS[resource], *SYSTEM_FIELDS[1:]):
-            value = row.get(field.name)
+        get = row.get
+        for name, how, target in _RENDER_PLANS[resource]:
+            value = get(name)
             if value is None:
-                out[field.name] = False if field.name == "deleted" else None
-            elif field.kind is Kind.FK:
-                label = self.label(field.target or "", value)
-                out[field.name] = (
+                out[name] = False if name == "deleted" else None
+            elif how == _AS_IS:
+                out[name] = value
+            elif how == _REFERENCE:
+                label = self.label(target, value)
+                out[name] = (
                     {"description": label, "id": value} if described
                     else {"id": value, "value": label}
                 )
-            elif field.kind is Kind.DATETIME:
-                out[field.name] = format_time(value)
-            elif field.name in READ_AS_INTEGER:
-                out[field.name] = int(value)
+            elif how == _DATETIME:
+                out[name] = format_time(value)
             else:
-                out[field.name] = value
+                out[name] = int(value)
         for name, definition in self.extra_fields[resource].items():
             value = row.get(name)
             if definition["type"] == "datetime":

@@ -3,14 +3,19 @@ wire as ISO 8601 in UTC with milliseconds, e.g. 2025-03-01T10:15:30.123Z."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 
 def format_time(ms: int | None) -> str | None:
     if ms is None:
         return None
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    seconds, millis = divmod(ms, 1000)
+    t = time.gmtime(seconds)  # twice as fast as datetime; lists render millions of these
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+        f"T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{millis:03d}Z"
+    )
 
 
 def parse_time(text: str) -> int:
