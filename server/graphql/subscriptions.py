@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from server.entities import Entity, Flow
 from server.live import PROGRESS, RECORDS, InvalidCursor, LiveHub, Reset, StreamId
+from server.live.access import TokenWatch
 from server.models.sync import RunKind, RunStatus, SyncAction, SyncStatus
 
 logger = logging.getLogger(__name__)
@@ -95,13 +96,18 @@ class SyncRunProgressEvent:
     at: datetime | None
 
 
-def _org_id(info: Info) -> int:
+def _caller(info: Info) -> tuple[int, TokenWatch]:
     """The caller's org, from the token checked by the app's on_ws_connect (WebSocket) or
-    Authorization header (HTTP). Events of any other org are never read."""
+    Authorization header (HTTP), and a watch on that token. Events of any other org are never
+    read."""
     caller = info.context.get("caller")
     if caller is None:
         raise GraphQLError("Authentication required", extensions={"code": "UNAUTHENTICATED"})
-    return caller.org_id
+    return caller.org_id, TokenWatch(caller.token_id)
+
+
+def _revoked() -> GraphQLError:
+    return GraphQLError("The API token was revoked", extensions={"code": "UNAUTHENTICATED"})
 
 
 def _hub(info: Info) -> LiveHub:
@@ -180,7 +186,7 @@ class Subscription:
         statuses: list[SyncStatus] | None = None,
         after: str | None = None,
     ) -> AsyncGenerator[SyncEventsMessage, None]:
-        org_id = _org_id(info)
+        org_id, token = _caller(info)
         start = _parse_after(after)
         wanted_entities = {e.value for e in entities or ()}
         wanted_statuses = {s.value for s in statuses or ()}
@@ -199,6 +205,8 @@ class Subscription:
             except (KeyError, ValueError) as exc:
                 logger.warning("skipping malformed record event %s: %r", item.cursor, exc)
                 continue
+            if not await token.active():
+                raise _revoked()
             yield event
 
     @strawberry.subscription(
@@ -208,7 +216,7 @@ class Subscription:
     async def sync_run_progress(
         self, info: Info
     ) -> AsyncGenerator[SyncRunProgressEvent, None]:
-        org_id = _org_id(info)
+        org_id, token = _caller(info)
         async for item in _hub(info).feed(org_id, PROGRESS, replay_run=True):
             if isinstance(item, Reset):
                 raise GraphQLError(
@@ -219,4 +227,6 @@ class Subscription:
             except (KeyError, ValueError) as exc:
                 logger.warning("skipping malformed progress event %s: %r", item.cursor, exc)
                 continue
+            if not await token.active():
+                raise _revoked()
             yield event

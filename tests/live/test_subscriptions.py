@@ -256,3 +256,34 @@ async def test_an_unreadable_stream_entry_is_skipped_not_fatal(
     await publish_records(redis, live_server.org_a, [3])
     assert ids(await feed(ws, 2)) == [1, 3]
     await ws.close()
+
+
+async def test_a_revoked_token_stops_receiving(
+    live_server: LiveServer, redis: Redis, monkeypatch: pytest.MonkeyPatch
+):
+    import httpx
+
+    from server.live import access
+
+    monkeypatch.setattr(access, "RECHECK_SECONDS", 0.0)
+    ws = await GraphQLWebSocket.open(live_server.ws_url, live_server.viewer_a)
+    await ws.subscribe(SYNC_EVENTS)
+    await subscribers(live_server, live_server.org_a, 1)
+    await publish_records(redis, live_server.org_a, [1])
+    assert ids(await feed(ws, 1)) == [1]
+
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        tokens = await http.post("/graphql", json={"query": "{ apiTokens { id role } }"},
+                                 headers={"Authorization": f"Bearer {live_server.token_a}"})
+        viewer = next(t for t in tokens.json()["data"]["apiTokens"] if t["role"] == "VIEWER")
+        revoked = await http.post(
+            "/graphql", headers={"Authorization": f"Bearer {live_server.token_a}"},
+            json={"query": "mutation($id: Int!) { revokeApiToken(id: $id) { __typename } }",
+                  "variables": {"id": int(viewer["id"])}})
+        assert revoked.json()["data"]["revokeApiToken"]["__typename"] == "ApiToken"
+
+    await publish_records(redis, live_server.org_a, [2])
+    payload = await ws.next_payload()
+    assert payload.get("data") is None
+    assert payload["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    await ws.close()

@@ -199,6 +199,7 @@ function connect() {
     } else if (msg.type === "next" && msg.id === view.eventsOp) {
       onEventPayload(msg.payload);
     } else if (msg.type === "next") {
+      if (refusedToken(msg.payload)) return;
       if (msg.payload.data) onProgress(msg.payload.data.syncRunProgress);
     } else if (msg.type === "error") {
       banner(`Live feed error: ${(msg.payload[0] || {}).message || "unknown"}`);
@@ -222,7 +223,15 @@ function subscribeEvents(after) {
   }));
 }
 
+function refusedToken(payload) {
+  const errors = payload.errors || [];
+  if (!errors.some((e) => e.extensions && e.extensions.code === "UNAUTHENTICATED")) return false;
+  forgetToken("This token is no longer valid. Paste a valid one.");
+  return true;
+}
+
 function onEventPayload(payload) {
+  if (refusedToken(payload)) return;
   if (payload.errors) return banner(`Live feed error: ${payload.errors[0].message}`);
   const item = payload.data.syncEvents;
   if (item.__typename === "FeedReset") {
