@@ -441,6 +441,8 @@ def main() -> int:
     except DemoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # before anything was started
+        return 130
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from tests.fixtures.services import START_REDIS
+from tests.fixtures.services import REDIS_URL, START_REDIS
 from tests.live.demo_process import ROOT, free_port, running_demo
 from tests.live.wsclient import GraphQLWebSocket
 
@@ -76,3 +77,18 @@ def test_the_demo_says_what_to_start_when_redis_is_not_answering(tmp_path: Path)
     assert done.returncode == 1
     assert "Redis is not answering" in done.stderr
     assert START_REDIS in done.stderr
+
+
+def test_the_demo_says_which_port_is_taken(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env.update({"DATA_DIR": str(tmp_path), "REDIS_URL": REDIS_URL,
+                    "PORT": str(free_port()), "SALESFORCE_SANDBOX_PORT": str(port)})
+        done = subprocess.run([sys.executable, "-m", "server", "demo"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"Port {port} for the Salesforce sandbox is taken" in done.stderr
+    assert "SALESFORCE_SANDBOX_PORT" in done.stderr
