@@ -191,3 +191,24 @@ async def test_a_renewed_session_refused_again_does_not_loop(make_salesforce_san
     after = sandbox.counters()
     assert grew(before, after, "token") == 1
     assert grew(before, after, "invalid_session") == 2
+
+
+async def test_a_token_endpoint_outage_during_refresh_is_retried(salesforce_sandbox) -> None:
+    session = await salesforce_oauth_session(salesforce_sandbox)
+    async with salesforce_client(salesforce_sandbox, session) as client:
+        salesforce_sandbox.admin.expire_sessions()
+        salesforce_sandbox.admin.fail_next(
+            count=2, status=503, path_prefix="/services/oauth2/token"
+        )
+        before = salesforce_sandbox.counters()
+        assert (await client.describe("Account")).name == "Account"
+        after = salesforce_sandbox.counters()
+    assert grew(before, after, "injected_failure") == 2
+    assert grew(before, after, "token") == 1  # the third try reached the token endpoint
+
+
+async def test_a_login_endpoint_outage_is_retried(salesforce_sandbox) -> None:
+    salesforce_sandbox.admin.fail_next(count=1, status=500, path_prefix="/services/Soap/u/")
+    session = await salesforce_password_session(salesforce_sandbox)
+    assert session.access_token
+    assert grew({}, salesforce_sandbox.counters(), "injected_failure") == 1

@@ -266,3 +266,10 @@ async def test_count_changes_on_an_unknown_object_is_a_permanent_error(salesforc
         with pytest.raises(PermanentError) as refused:
             await client.count_changes(["Account", "NoSuchThing__c"], {})
     assert refused.value.code == "INVALID_TYPE"
+
+
+async def test_a_bulk_query_salesforce_refuses_is_a_permanent_error(salesforce_sandbox) -> None:
+    async with await connect(salesforce_sandbox) as client:
+        with pytest.raises(PermanentError) as refused:
+            [p async for p in client.bulk_query("SELECT Id, NoSuchField__c FROM Account")]
+    assert refused.value.code == "INVALID_FIELD"

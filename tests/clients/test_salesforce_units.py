@@ -210,3 +210,11 @@ def test_recorded_describes_parse() -> None:
 def test_sessions_never_show_tokens() -> None:
     session = SalesforceSession("https://x", "00Dsecret!token", refresh_token="refresh-secret")
     assert "secret" not in repr(session)
+
+
+def test_identity_url_gives_org_and_user() -> None:
+    from server.clients.salesforce.auth import _identity_ids
+
+    answer = reference("restforce-auth_success_response.json")
+    assert _identity_ids(answer["id"]) == ("00Dx0000000BV7z", "005x00000012Q9P")
+    assert _identity_ids(None) == (None, None)
