@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -196,18 +197,20 @@ class Subscription:
                 not wanted_statuses or data.get("status") in wanted_statuses
             )
 
-        async for item in _hub(info).feed(org_id, RECORDS, after=start, accept=accept):
-            if isinstance(item, Reset):
-                yield _reset(item)
-                return
-            try:
-                event = sync_event(item.cursor, item.data)
-            except (KeyError, ValueError) as exc:
-                logger.warning("skipping malformed record event %s: %r", item.cursor, exc)
-                continue
-            if not await token.active():
-                raise _revoked()
-            yield event
+        # aclosing: a client that unsubscribes leaves the hub at once, not when collected.
+        async with aclosing(_hub(info).feed(org_id, RECORDS, after=start, accept=accept)) as feed:
+            async for item in feed:
+                if isinstance(item, Reset):
+                    yield _reset(item)
+                    return
+                try:
+                    event = sync_event(item.cursor, item.data)
+                except (KeyError, ValueError) as exc:
+                    logger.warning("skipping malformed record event %s: %r", item.cursor, exc)
+                    continue
+                if not await token.active():
+                    raise _revoked()
+                yield event
 
     @strawberry.subscription(
         description="Run started, progress per entity (processed / total), run finished. "
@@ -217,16 +220,17 @@ class Subscription:
         self, info: Info
     ) -> AsyncGenerator[SyncRunProgressEvent, None]:
         org_id, token = _caller(info)
-        async for item in _hub(info).feed(org_id, PROGRESS, replay_run=True):
-            if isinstance(item, Reset):
-                raise GraphQLError(
-                    _RESET_MESSAGES[item.reason], extensions={"code": item.reason}
-                )
-            try:
-                event = progress_event(item.cursor, item.data)
-            except (KeyError, ValueError) as exc:
-                logger.warning("skipping malformed progress event %s: %r", item.cursor, exc)
-                continue
-            if not await token.active():
-                raise _revoked()
-            yield event
+        async with aclosing(_hub(info).feed(org_id, PROGRESS, replay_run=True)) as feed:
+            async for item in feed:
+                if isinstance(item, Reset):
+                    raise GraphQLError(
+                        _RESET_MESSAGES[item.reason], extensions={"code": item.reason}
+                    )
+                try:
+                    event = progress_event(item.cursor, item.data)
+                except (KeyError, ValueError) as exc:
+                    logger.warning("skipping malformed progress event %s: %r", item.cursor, exc)
+                    continue
+                if not await token.active():
+                    raise _revoked()
+                yield event

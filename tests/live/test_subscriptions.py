@@ -41,6 +41,15 @@ async def subscribers(server: LiveServer, org_id: int, count: int) -> None:
     raise AssertionError(f"the server never had {count} subscribers of org {org_id}")
 
 
+async def no_reader(server: LiveServer) -> None:
+    """Wait until the server's hub has let go of every org: nobody is subscribed."""
+    for _ in range(500):
+        if server.hub.reader_count == 0:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the hub still reads for subscribers that left")
+
+
 async def feed(ws: GraphQLWebSocket, n: int) -> list[dict]:
     out = []
     for _ in range(n):
@@ -81,6 +90,7 @@ async def test_subscribers_receive_every_event_in_order(
     assert got[-1]["status"] == "ERROR" and got[-1]["errorCode"] == "DUPLICATE_VALUE"
     await first.close()
     await second.close()
+    await no_reader(live_server)
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
@@ -132,6 +142,9 @@ async def test_filters_by_entity_and_status(live_server: LiveServer, redis: Redi
     await publish_records(redis, live_server.org_a, [3], entity="CONTACT", status="ERROR")
     [only] = await feed(ws, 1)
     assert (only["id"], only["entity"], only["status"]) == ("3", "CONTACT", "ERROR")
+    # Unsubscribing (without closing the connection) lets go of the hub too.
+    await ws.stop("1")
+    await no_reader(live_server)
     await ws.close()
 
 
