@@ -37,6 +37,18 @@ async def publish_record(redis: Redis, org_id: int, event: dict[str, Any]) -> st
     return await publish(redis, record_stream(org_id), event)
 
 
+async def publish_records(redis: Redis, org_id: int, batch: list[dict[str, Any]]) -> list[str]:
+    """Several record events in order, in one round trip to Redis (a pipeline)."""
+    stream = record_stream(org_id)
+    maxlen = get_settings().events_stream_maxlen
+    pipe = redis.pipeline(transaction=False)
+    for event in batch:
+        pipe.xadd(stream, {"data": json.dumps(event, default=str)}, maxlen=maxlen,
+                  approximate=True)
+    ids = await pipe.execute()
+    return [i.decode() if isinstance(i, bytes) else i for i in ids]
+
+
 async def publish_progress(redis: Redis, org_id: int, event: dict[str, Any]) -> str:
     """event: {"type": "STARTED"|"PROGRESS"|"FINISHED", "runId", "entity"?, "processed"?,
     "total"?, "status"?, "reason"?}."""

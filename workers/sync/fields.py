@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from server.entities import Entity
 
@@ -55,7 +56,12 @@ class EntityMap:
     forcemanager_defaults: tuple[tuple[str, str, str | None], ...] = ()
 
     def field(self, key: str) -> Field:
-        return next(f for f in self.fields if f.key == key)
+        return self._by_key[key]
+
+    @cached_property
+    def _by_key(self) -> dict[str, Field]:
+        # field() runs for every value of every record written: a scan was O(fields²).
+        return {f.key: f for f in self.fields}
 
     @property
     def salesforce_fields(self) -> list[str]:
