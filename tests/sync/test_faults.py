@@ -94,6 +94,32 @@ async def test_salesforce_side_record_errors_are_logged_per_record(world: World)
     to_sf = [e for e in await world.log(run) if e.direction is Flow.FORCEMANAGER_TO_SALESFORCE]
     assert sorted(e.status.value for e in to_sf) == ["ERROR", "SUCCESS", "SUCCESS"]
     assert run.status is RunStatus.PARTIAL
+    [failed] = [e for e in to_sf if e.status is SyncStatus.ERROR]
+    assert failed.error_code == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+
+    # The next tick tries the failed record again, though nobody touched it.
+    retried = await world.sync()
+    [entry] = await world.log(retried)
+    assert (entry.salesforce_id, entry.status) == (failed.salesforce_id, SyncStatus.SUCCESS)
+    n = next(i for i, a in enumerate(accounts) if a["Id"] == failed.salesforce_id)
+    assert world.sf.admin.get("Account", failed.salesforce_id)["Website"] == (
+        f"https://w{n}.example"
+    )
+    assert await world.log(await world.sync()) == []
+
+
+async def test_a_record_that_keeps_failing_is_given_up_after_three_attempts(
+    world: World,
+) -> None:
+    await world.sync()
+    bad = next(a for a in world.sf_records("Account") if not a["IsDeleted"])
+    world.sf.admin.edit("Account", bad["Id"], {"SLA__c": "Diamond"})
+    attempts = []
+    for _ in range(4):
+        run = await world.sync()
+        attempts += [e for e in await world.log(run) if e.salesforce_id == bad["Id"]]
+    assert [e.status for e in attempts] == [SyncStatus.ERROR] * 3
+    assert run.status is RunStatus.SUCCESS and run.salesforce_calls == 1
 
 
 async def test_quota_exhausted_mid_tick_then_the_next_tick_catches_up(world: World) -> None:

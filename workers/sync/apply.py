@@ -1,6 +1,7 @@
 """Carrying out one batch of decided writes for one entity, in bulk, and recording them:
 the ForceManager / Salesforce bulk calls, the record links' new bases, one log entry per
-record. A failed record is logged and left as it was; the others go on."""
+record. A failed record is logged and left as it was (the engine tries it again on the
+next ticks); the others go on."""
 
 from __future__ import annotations
 
@@ -74,6 +75,12 @@ async def apply(engine: Engine, batch: Batch) -> None:
     changed: dict[int, RecordLink] = {link.id: link for link in batch.quiet}
 
     def record(op: Op, result: RecordResult, fallback: bool = False) -> None:
+        if not result.success:
+            # Retried on the next ticks from the side the change came from.
+            if op.flow is Flow.SALESFORCE_TO_FORCEMANAGER:
+                engine.failed_write(batch.entity, store.SALESFORCE, op.salesforce_id)
+            else:
+                engine.failed_write(batch.entity, store.FORCEMANAGER, op.forcemanager_id)
         logs.append(
             LogRecord(
                 entity=batch.entity.value,

@@ -18,7 +18,6 @@ from workers.sync.mapping import Lookups
 
 if TYPE_CHECKING:
     from server.clients.forcemanager import ForceManagerClient
-
     from server.clients.salesforce import SalesforceClient
 
 
@@ -33,6 +32,8 @@ class Engine:
     lookups: Lookups
     maps: dict[Entity, EntityMap] = field(default_factory=dict)
     failed: int = 0
+    # Records whose write failed in this run, per entity and source side, to try again.
+    retry: dict[Entity, dict[str, set[str | int]]] = field(default_factory=dict)
     _value_lists_loaded: bool = False
 
     @property
@@ -43,6 +44,12 @@ class Engine:
 
     def bidirectional(self, entity: Entity) -> bool:
         return self.directions[entity] is Direction.BIDIRECTIONAL
+
+    def failed_write(self, entity: Entity, side: str, record_id: str | int | None) -> None:
+        if record_id is not None:
+            sides = self.retry.setdefault(entity, {store.SALESFORCE: set(),
+                                                   store.FORCEMANAGER: set()})
+            sides[side].add(record_id)
 
     async def log(self, records: list[LogRecord]) -> None:
         self.failed += sum(1 for r in records if r.status.value == "ERROR")

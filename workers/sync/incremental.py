@@ -28,6 +28,8 @@ SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 OVERLAP = timedelta(minutes=2)
 # How long Salesforce keeps deleted rows visible (a day of margin under its 15).
 DELETED_WINDOW = timedelta(days=14)
+# A record whose write fails is tried again on the next ticks, this many times in all.
+MAX_ATTEMPTS = 3
 # How often the "last complete read" mark is refreshed (one small write, not every tick).
 CHECK_EVERY = timedelta(hours=1)
 
@@ -117,11 +119,27 @@ async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: b
                 if record.get("dateUpdated"):
                     stamp = parse_datetime(record["dateUpdated"])
                     fm_latest = stamp if fm_latest is None else max(fm_latest, stamp)
+    fields = [*emap.salesforce_fields, "IsDeleted"]
+    seen: set[str] = set()
+    sf_retry = retries(sf_row)
+    fm_retry = retries(fm_row) if fm_row is not None else {}
+    if fm_retry:
+        ids = ", ".join(str(int(i)) for i in fm_retry)
+        async for page in engine.fm.list(spec.forcemanager_resource, where=f"id IN ({ids})",
+                                         include_deleted=True):
+            for record in page:
+                fm_changes.setdefault(int(record["id"]), record)
+    if sf_retry:
+        quoted = ", ".join(f"'{i}'" for i in sf_retry)
+        soql = (f"SELECT Id, SystemModstamp, {', '.join(fields)} FROM {spec.salesforce_object} "
+                f"WHERE Id IN ({quoted})")
+        async for page in engine.sf.query(soql, include_deleted=True):
+            seen.update(r["Id"] for r in page)
+            for begin in range(0, len(page), BATCH):
+                await _salesforce_chunk(engine, entity, page[begin : begin + BATCH], fm_changes)
     if sf_changed:
         after = cursors.salesforce(sf_row.value)
         start = None if after is None else (after[0] - OVERLAP, cursors.FLOOR_ID)
-        fields = [*emap.salesforce_fields, "IsDeleted"]
-        seen: set[str] = set()
         tail = cursors.TailCounter()
         async for page in engine.sf.query_changes(spec.salesforce_object, fields, start,
                                                   include_deleted=True):
@@ -144,6 +162,36 @@ async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: b
             await _forcemanager_chunk(engine, entity, records[begin : begin + BATCH])
     if fm_row is not None and fm_latest is not None:
         await store.save_cursor(fm_row, fm_latest.isoformat())
+    await save_retries(engine, entity, sf_row, sf_retry, fm_row, fm_retry)
+
+
+def retries(row: Any) -> dict[str | int, int]:
+    """The records to try again on this side: {id: failed attempts so far}."""
+    return {record_id: attempts for record_id, attempts in (row.state or {}).get("retry", [])}
+
+
+async def save_retries(
+    engine: Engine,
+    entity: Entity,
+    sf_row: Any,
+    sf_before: dict[str | int, int],
+    fm_row: Any,
+    fm_before: dict[str | int, int],
+) -> None:
+    """Records that failed again count one more attempt; after MAX_ATTEMPTS they are given
+    up (they stay in the log as errors and come back when someone edits them)."""
+    failed = engine.retry.get(entity, {})
+    for row, before, side in ((sf_row, sf_before, store.SALESFORCE),
+                              (fm_row, fm_before, store.FORCEMANAGER)):
+        if row is None:
+            continue
+        now = [
+            [record_id, before.get(record_id, 0) + 1]
+            for record_id in sorted(failed.get(side, ()), key=str)
+            if before.get(record_id, 0) + 1 < MAX_ATTEMPTS
+        ]
+        if now or before:
+            await store.save_cursor(row, retry=now[:BATCH])
 
 
 async def _salesforce_chunk(

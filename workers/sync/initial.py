@@ -141,7 +141,9 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
             }
             await store.save_cursor(row, state["after"], load=state, at_cursor=tail.count)
             await engine.progress(entity, processed, total)
-    await store.save_cursor(row, load={**state, "done": True})
+    failed = engine.retry.get(entity, {}).get(store.SALESFORCE, set())
+    await store.save_cursor(row, load={**state, "done": True},
+                            retry=[[sf_id, 1] for sf_id in sorted(failed)])
     fm_row = await store.cursor(engine.org_id, entity, store.FORCEMANAGER)
     await store.save_cursor(fm_row, (datetime.now(UTC) - FM_CURSOR_OVERLAP).isoformat())
 
