@@ -88,9 +88,6 @@ async def connect_org(
     entities: dict[Entity, Direction],
     monkeypatch: pytest.MonkeyPatch,
 ) -> World:
-    # requests lets these override a session's own CA bundle (the sandbox's CA).
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     monkeypatch.setenv("SALESFORCE_LOGIN_URL", sf.url)
     monkeypatch.setenv("SALESFORCE_CA_BUNDLE", str(sf.ca_cert))
     monkeypatch.setenv("SALESFORCE_CLIENT_ID", sf.client_id)
