@@ -8,7 +8,7 @@ import io
 import secrets
 from typing import Any
 
-from sandboxes.salesforce import soql
+from sandboxes.salesforce import engine, soql
 from sandboxes.salesforce.api import ApiFailure, ApiRequest, ApiResponse, not_found
 from sandboxes.salesforce.state import SandboxState
 
@@ -50,7 +50,7 @@ async def create_job(state: SandboxState, req: ApiRequest) -> ApiResponse:
     if query.is_count:
         raise _invalid("Aggregate queries are not supported by Bulk API 2.0")
     table = state.store.table(query.sobject.name)
-    ids, _ = soql.run(query, table, include_deleted=operation == "queryAll")
+    ids, _ = engine.run(query, table, include_deleted=operation == "queryAll")
     now = state.store.now()
     job_id = "750" + secrets.token_hex(8)[:12].upper() + "AAA"
     job = {

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sandboxes.salesforce import soql
+from sandboxes.salesforce import engine, soql
 from sandboxes.salesforce.api import ApiFailure, ApiRequest, ApiResponse, not_found
-from sandboxes.salesforce.schema import SObjectType, describe_global, sobject
+from sandboxes.salesforce.describe import SObjectType
+from sandboxes.salesforce.schema import describe as describe_sobject
+from sandboxes.salesforce.schema import describe_global, sobject
 from sandboxes.salesforce.state import Cursor, SandboxState
 from sandboxes.salesforce.store import Table
 from sandboxes.salesforce.values import floor_minute, format_datetime, normalize_id, parse_datetime
@@ -67,7 +69,7 @@ async def sobject_info(state: SandboxState, req: ApiRequest, name: str) -> ApiRe
 
 async def describe(state: SandboxState, req: ApiRequest, name: str) -> ApiResponse:
     sob = the_sobject(name)
-    answer = sob.describe(req.version)
+    answer = describe_sobject(sob, req.version)
     base = f"/services/data/v{req.version}/sobjects/{sob.name}"
     answer["urls"].update({
         "compactLayouts": f"{base}/describe/compactLayouts",
@@ -186,7 +188,7 @@ def run_query(state: SandboxState, text: str, include_deleted: bool, size: int, 
     except soql.SoqlError as exc:
         raise ApiFailure(400, exc.code, exc.message) from exc
     table = state.store.table(query.sobject.name)
-    ids, total = soql.run(query, table, include_deleted=include_deleted)
+    ids, total = engine.run(query, table, include_deleted=include_deleted)
     if query.is_count:
         return {"totalSize": total, "done": True, "records": []}
     assert query.fields is not None

@@ -1,4 +1,5 @@
-"""The SOQL subset the service needs: parse, check against the describe, run on a Table.
+"""The SOQL subset the service needs, parsed and checked against the describe (engine.py runs
+it).
 
 SELECT f, f | COUNT() FROM T [WHERE cond] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...]
 [LIMIT n] [OFFSET n]; cond: comparisons (= != <> < <= > >=), IN / NOT IN, LIKE, AND / OR
@@ -8,13 +9,11 @@ MALFORMED_QUERY; unknown fields INVALID_FIELD; unknown objects INVALID_TYPE."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandboxes.salesforce.schema import ID_TYPES, NUMBER_TYPES, TEXT_TYPES, Field, SObjectType
+from sandboxes.salesforce.describe import ID_TYPES, NUMBER_TYPES, TEXT_TYPES, Field, SObjectType
 from sandboxes.salesforce.schema import sobject as find_sobject
-from sandboxes.salesforce.store import Row, Table
 from sandboxes.salesforce.values import format_datetime, normalize_id, parse_date, parse_datetime
 
 
@@ -68,12 +67,11 @@ class Literal:
 class Query:
     sobject: SObjectType
     fields: list[str] | None  # None: SELECT COUNT()
-    where: Callable[[Row], bool] | None = None
+    condition: tuple | None = None  # nested tuples: ("and"|"or", [...]), ("not", c),
+    # ("cmp", Field, op, Literal), ("in"|"notin", Field, [Literal]), ("like", Field, Literal)
     order: list[tuple[Field, bool, bool]] = field(default_factory=list)  # field, desc, nulls first
     limit: int | None = None
     offset: int = 0
-    modstamp_from: tuple[str, bool] | None = None  # lower bound: (value, inclusive)
-    ids: list[str] | None = None  # Id = / Id IN: look the rows up instead of scanning
 
     @property
     def is_count(self) -> bool:
@@ -91,63 +89,6 @@ def parse(text: str) -> Query:
         return _Parser(text).query()
     except RecursionError:
         raise SoqlError("MALFORMED_QUERY", "Query is too deeply nested") from None
-
-
-def run(query: Query, table: Table, *, include_deleted: bool) -> tuple[list[str], int]:
-    """(ids of the page-able result, totalSize). For COUNT() the id list is empty."""
-    match = query.where
-    deleted_pos = table.deleted_pos
-    candidates: Iterable[Row]
-    index_ordered = _in_index_order(query.order)
-    if query.ids is not None:
-        candidates = [table.rows[i] for i in query.ids if i in table.rows]
-        index_ordered = False
-    elif query.modstamp_from is not None:
-        candidates = table.since(*query.modstamp_from)
-    else:
-        candidates = table.ordered()
-    wanted = None
-    if index_ordered and query.limit is not None and not query.is_count:
-        wanted = query.offset + query.limit
-    id_pos = table.id_pos
-    found: list[Row] = []
-    for row in candidates:
-        if not include_deleted and row[deleted_pos]:
-            continue
-        if match is not None and not match(row):
-            continue
-        found.append(row)
-        if wanted is not None and len(found) >= wanted:
-            break
-    if query.order and not index_ordered:
-        _sort(found, query.order, table)
-    if query.offset:
-        found = found[query.offset :]
-    if query.limit is not None:
-        found = found[: query.limit]
-    if query.is_count:
-        return [], len(found)
-    return [row[id_pos] for row in found], len(found)
-
-
-def _in_index_order(order: list[tuple[Field, bool, bool]]) -> bool:
-    names = [(f.name, desc) for f, desc, _ in order]
-    return names in ([], [("SystemModstamp", False)], [("SystemModstamp", False), ("Id", False)])
-
-
-def _sort(rows: list[Row], order: list[tuple[Field, bool, bool]], table: Table) -> None:
-    for f, desc, nulls_first in reversed(order):
-        at = table.sobject.positions[f.name]
-        text = f.type in TEXT_TYPES
-        null_flag = (2 if nulls_first else 0) if desc else (0 if nulls_first else 2)
-
-        def key(row: Row, at: int = at, text: bool = text, null_flag: int = null_flag) -> Any:
-            value = row[at]
-            if value is None:
-                return (null_flag, None)
-            return (1, value.lower() if text else value)
-
-        rows.sort(key=key, reverse=desc)
 
 
 class _Parser:
@@ -237,10 +178,7 @@ class _Parser:
         self.i = end_of_from
         query = Query(self.sobject, fields)
         if self.accept("where"):
-            node = self._condition()
-            query.where = _compile(node, self.sobject)
-            query.modstamp_from = _modstamp_bound(node)
-            query.ids = _id_lookup(node)
+            query.condition = self._condition()
         if self.tok.word == "order":
             self.i += 1
             self.expect("by")
@@ -431,104 +369,3 @@ class _Parser:
 
 def _unescape(text: str) -> str:
     return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), text)
-
-
-# Compilation to a predicate over a row.
-
-
-def _compile(node: tuple, sobject: SObjectType) -> Callable[[Row], bool]:
-    kind = node[0]
-    if kind == "and":
-        parts = [_compile(n, sobject) for n in node[1]]
-        return lambda row: all(p(row) for p in parts)
-    if kind == "or":
-        parts = [_compile(n, sobject) for n in node[1]]
-        return lambda row: any(p(row) for p in parts)
-    if kind == "not":
-        inner = _compile(node[1], sobject)
-        return lambda row: not inner(row)
-    f: Field = node[1]
-    at = sobject.positions[f.name]
-    text = f.type in TEXT_TYPES
-    if kind in ("in", "notin"):
-        values = {_comparable(lit.value, text) for lit in node[2]}
-        if kind == "in":
-            return lambda row: _comparable(row[at], text) in values
-        return lambda row: _comparable(row[at], text) not in values
-    if kind == "like":
-        pattern = _like_regex(node[2].value)
-        return lambda row: row[at] is not None and pattern.match(row[at]) is not None
-    op, lit = node[2], node[3]
-    value = _comparable(lit.value, text)
-    if f.type == "multipicklist" and op in ("=", "!="):
-        wanted = set(value.split(";")) if value else set()
-
-        def same(row: Row) -> bool:
-            held = row[at]
-            return held is not None and set(held.lower().split(";")) == wanted
-
-        return same if op == "=" else (lambda row: not same(row))
-    if op == "=":
-        return lambda row: _comparable(row[at], text) == value
-    if op == "!=":
-        return lambda row: _comparable(row[at], text) != value
-    compare = {
-        "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
-        ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
-    }[op]
-    if text:
-        return lambda row: row[at] is not None and compare(row[at].lower(), value)
-    return lambda row: row[at] is not None and compare(row[at], value)
-
-
-def _comparable(value: Any, text: bool) -> Any:
-    return value.lower() if text and isinstance(value, str) else value
-
-
-def _like_regex(pattern: str) -> re.Pattern[str]:
-    out = []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
-        i += 1
-    return re.compile("".join(out) + r"\Z", re.IGNORECASE | re.DOTALL)
-
-
-def _modstamp_bound(node: tuple) -> tuple[str, bool] | None:
-    """The least SystemModstamp a matching row can have, if the condition implies one."""
-    kind = node[0]
-    if kind == "cmp" and node[1].name == "SystemModstamp" and node[3].kind == "datetime":
-        op, value = node[2], node[3].value
-        if op in (">=", "="):
-            return (value, True)
-        if op == ">":
-            return (value, False)
-        return None
-    if kind == "and":
-        bounds = [b for b in (_modstamp_bound(n) for n in node[1]) if b]
-        return max(bounds, key=lambda b: (b[0], not b[1])) if bounds else None
-    if kind == "or":
-        bounds = [_modstamp_bound(n) for n in node[1]]
-        if not bounds or any(b is None for b in bounds):
-            return None
-        return min(bounds, key=lambda b: (b[0], not b[1]))  # type: ignore[index]
-    return None
-
-
-def _id_lookup(node: tuple) -> list[str] | None:
-    kind = node[0]
-    if kind == "cmp" and node[1].name == "Id" and node[2] == "=" and node[3].kind == "string":
-        return [node[3].value]
-    if kind == "in" and node[1].name == "Id":
-        return list(dict.fromkeys(lit.value for lit in node[2] if lit.kind == "string"))
-    if kind == "and":
-        for n in node[1]:
-            ids = _id_lookup(n)
-            if ids is not None:
-                return ids
-    return None

@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandboxes.salesforce.schema import KEY_PREFIXES, OBJECTS, SObjectType
+from sandboxes.salesforce.describe import SObjectType
+from sandboxes.salesforce.schema import KEY_PREFIXES, OBJECTS
 from sandboxes.salesforce.values import format_datetime, make_id, to_datetime
 
 Row = list[Any]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sandboxes.salesforce.schema import NUMBER_TYPES, TEXT_TYPES, Field, SObjectType
+from sandboxes.salesforce.describe import NUMBER_TYPES, TEXT_TYPES, Field, SObjectType
 from sandboxes.salesforce.store import Store
 from sandboxes.salesforce.values import format_datetime, normalize_id, parse_date, parse_datetime
 

@@ -204,12 +204,12 @@ def test_big_sandbox_answers_change_reads_from_the_index():
     table = sandbox.store.table("Account")
     assert table.count() == 20_000
     stamp, row_id = table.index[len(table.index) // 2]
-    from sandboxes.salesforce import soql
+    from sandboxes.salesforce import engine, soql
     query = soql.parse(
         f"SELECT Id FROM Account WHERE SystemModstamp > {stamp} OR (SystemModstamp = {stamp} "
         f"AND Id > '{row_id}') ORDER BY SystemModstamp, Id LIMIT 100")
-    assert query.modstamp_from == (stamp, True)
-    ids, total = soql.run(query, table, include_deleted=False)
+    assert engine.modstamp_bound(query) == (stamp, True)
+    ids, total = engine.run(query, table, include_deleted=False)
     assert ids == [i for _, i in table.index[len(table.index) // 2 + 1:][:100]]
 
 
