@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
-from bench.env import ROOT, ApiProcess, bench_env, child_env
+from bench.env import ROOT, ApiProcess, bench_env, child_env, cpu_seconds
 from bench.figures import Figure, at_least, at_most, percentile
 from bench.sizes import Size
 
@@ -93,8 +93,10 @@ async def run(size: Size) -> list[Figure]:
             procs = await start_clients(values, api.url.replace("http", "ws") + "/graphql",
                                         token, count)
             subscribed_mb, _ = api.memory_mb()
+            cpu_before, started = cpu_seconds(api.proc.pid), time.perf_counter()
             published = await publish(redis, org.id, rate, size.live_seconds)
             await asyncio.sleep(2.0)  # let the last events arrive
+            api_cpu = (cpu_seconds(api.proc.pid) - cpu_before) / (time.perf_counter() - started)
             busy_mb, peak_mb = api.memory_mb()
             got = await collect(procs)
         finally:
@@ -114,6 +116,8 @@ async def run(size: Size) -> list[Figure]:
                met=at_least(delivered, 1.0),
                note=f"feed resets: {got['resets']}" if got["resets"] else "",
                extra={"expected": expected, "received": got["received"]}),
+        Figure("live", f"{tag}: API process CPU", api_cpu * 100, "% of a core",
+               note="near 100 % = the API process is the bottleneck (one event loop)"),
         Figure("live", f"{tag}: API memory", busy_mb, "MB", idle_mb, "idle API process",
                extra={"subscribed_mb": subscribed_mb, "peak_mb": peak_mb}),
     ]
