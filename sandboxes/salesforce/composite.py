@@ -3,11 +3,16 @@ earlier answers through @{referenceId.path} references."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sandboxes.salesforce.api import ApiFailure, ApiRequest, ApiResponse
+from sandboxes.salesforce.state import SandboxState
+
+Dispatch = Callable[[SandboxState, ApiRequest], Awaitable[ApiResponse]]
 
 MAX_SUBREQUESTS = 25
 _REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
@@ -20,7 +25,7 @@ class _Unresolved(Exception):
     pass
 
 
-async def composite(state: Any, req: ApiRequest) -> ApiResponse:
+async def composite(state: SandboxState, req: ApiRequest) -> ApiResponse:
     from sandboxes.salesforce.routes import dispatch  # the router holds this handler
 
     body = req.json()
@@ -79,10 +84,8 @@ async def composite(state: Any, req: ApiRequest) -> ApiResponse:
     return ApiResponse(200, {"compositeResponse": answers})
 
 
-async def _run_one(state: Any, req: ApiRequest, method: str, url: str, payload: Any,
-                   dispatch: Any) -> ApiResponse:
-    import json
-
+async def _run_one(state: SandboxState, req: ApiRequest, method: str, url: str, payload: Any,
+                   dispatch: Dispatch) -> ApiResponse:
     m = _URL.match(url)
     if not m:
         return ApiFailure(400, "INVALID_API_INPUT", f"Invalid url for a subrequest: {url}"

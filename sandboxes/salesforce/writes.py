@@ -161,12 +161,17 @@ def _reference(store: Store, field: Field, raw: Any) -> str:
 
 
 def _parse_error(raw: Any, type_name: str) -> RecordError:
-    kind = "VALUE_STRING" if isinstance(raw, str) else "VALUE_NUMBER" if isinstance(
-        raw, int | float) and not isinstance(raw, bool) else "VALUE_TRUE" if raw is True else (
-        "VALUE_FALSE" if raw is False else "START_OBJECT")
+    if isinstance(raw, bool):
+        token = "VALUE_TRUE" if raw else "VALUE_FALSE"
+    elif isinstance(raw, str):
+        token = "VALUE_STRING"
+    elif isinstance(raw, int | float):
+        token = "VALUE_NUMBER"
+    else:
+        token = "START_ARRAY" if isinstance(raw, list) else "START_OBJECT"
     return RecordError(
         "JSON_PARSER_ERROR",
-        f"Cannot deserialize instance of {type_name} from {kind} value {raw} or request may be "
+        f"Cannot deserialize instance of {type_name} from {token} value {raw} or request may be "
         "missing a required field",
         request_level=True,
     )
