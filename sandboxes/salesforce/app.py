@@ -31,7 +31,7 @@ _RELEASES = ["Winter", "Spring", "Summer"]
 def _label(major: int) -> str:
     # v20.0 was Winter '11; three releases a year since.
     step = major - 20
-    return f"{_RELEASES[step % 3]} '{11 + (step + 2) // 3:02d}"
+    return f"{_RELEASES[step % 3]} '{11 + step // 3:02d}"
 
 
 def _errors(status: int, code: str, message: str, limit_info: str | None = None) -> Response:
@@ -45,7 +45,7 @@ async def versions(request: Request) -> Response:
     return JSONResponse([
         {"label": _label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
         for v in range(OLDEST_VERSION, NEWEST_VERSION + 1)
-    ])
+    ], headers={"Sforce-Limit-Info": state.limit_info})
 
 
 async def rest_api(request: Request) -> Response:
