@@ -9,29 +9,24 @@ Salesforce call (plus one empty ForceManager page per bidirectional entity).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from server.entities import Entity, Flow, spec_for
-from server.models import RecordLink, SyncAction
+from server.entities import Entity, spec_for
+from server.models import RecordLink
 from workers.sync import cursors, probe, store
-from workers.sync.apply import BATCH, Batch, Op, apply, bases, set_bases
+from workers.sync.apply import BATCH, Batch, apply
 from workers.sync.context import Engine
 from workers.sync.convert import parse_datetime
-from workers.sync.mapping import from_forcemanager, from_salesforce, record_name
-from workers.sync.merge import merge
+from workers.sync.decide import decide
+from workers.sync.mapping import from_forcemanager
 from workers.sync.parents import prefetch_forcemanager_parents, prefetch_salesforce_parents
+from workers.sync.upkeep import mind_the_deleted_window, retries, save_retries
 
 SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 # Re-read a little before each cursor: rows committed late with an earlier timestamp are not
 # missed, and echo suppression makes the re-read rows cost nothing but the read.
 OVERLAP = timedelta(minutes=2)
-# How long Salesforce keeps deleted rows visible (a day of margin under its 15).
-DELETED_WINDOW = timedelta(days=14)
-# A record whose write fails is tried again on the next ticks, this many times in all.
-MAX_ATTEMPTS = 3
-# How often the "last complete read" mark is refreshed (one small write, not every tick).
-CHECK_EVERY = timedelta(hours=1)
 
 
 async def run_incremental(engine: Engine) -> None:
@@ -49,44 +44,7 @@ async def run_incremental(engine: Engine) -> None:
         await sync_entity(
             engine, entity, sf_rows[entity], changed[spec_for(entity).salesforce_object]
         )
-        await _mind_the_deleted_window(engine, entity, sf_rows[entity])
-
-
-async def _mind_the_deleted_window(engine: Engine, entity: Entity, sf_row: Any) -> None:
-    """Deleted rows stay visible to queryAll for about 15 days. When the last complete read
-    is older than that (the org was paused, the integration broken), deletions may have
-    been purged unseen: compare every Salesforce id with the links instead."""
-    now = datetime.now(UTC)
-    checked = (sf_row.state or {}).get("checked_at")
-    last = parse_datetime(checked) if checked else None
-    if last is not None and now - last > DELETED_WINDOW:
-        await reconcile_deletions(engine, entity)
-    if last is None or now - last > CHECK_EVERY:
-        await store.save_cursor(sf_row, checked_at=now.isoformat())
-
-
-async def reconcile_deletions(engine: Engine, entity: Entity) -> None:
-    spec = spec_for(entity)
-    alive: set[str] = set()
-    async for page in engine.sf.query(f"SELECT Id FROM {spec.salesforce_object}"):
-        alive.update(r["Id"] for r in page)
-    after = 0
-    while True:
-        links = await RecordLink.filter(
-            organization_id=engine.org_id, entity=entity.value, deleted=False, id__gt=after
-        ).order_by("id").limit(BATCH)
-        if not links:
-            return
-        after = links[-1].id
-        batch = Batch(entity)
-        for link in links:
-            if link.salesforce_id not in alive and link.forcemanager_id is not None:
-                batch.ops.append(
-                    Op(SyncAction.DELETED, Flow.SALESFORCE_TO_FORCEMANAGER, link,
-                       salesforce_id=link.salesforce_id, forcemanager_id=link.forcemanager_id,
-                       name=record_name(engine.maps[entity], bases(link)[0]))
-                )
-        await apply(engine, batch)
+        await mind_the_deleted_window(engine, entity, sf_rows[entity])
 
 
 def owns_new_forcemanager_records(engine: Engine, entity: Entity) -> bool:
@@ -165,35 +123,6 @@ async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: b
     await save_retries(engine, entity, sf_row, sf_retry, fm_row, fm_retry)
 
 
-def retries(row: Any) -> dict[str | int, int]:
-    """The records to try again on this side: {id: failed attempts so far}."""
-    return {record_id: attempts for record_id, attempts in (row.state or {}).get("retry", [])}
-
-
-async def save_retries(
-    engine: Engine,
-    entity: Entity,
-    sf_row: Any,
-    sf_before: dict[str | int, int],
-    fm_row: Any,
-    fm_before: dict[str | int, int],
-) -> None:
-    """Records that failed again count one more attempt; after MAX_ATTEMPTS they are given
-    up (they stay in the log as errors and come back when someone edits them)."""
-    failed = engine.retry.get(entity, {})
-    for row, before, side in ((sf_row, sf_before, store.SALESFORCE),
-                              (fm_row, fm_before, store.FORCEMANAGER)):
-        if row is None:
-            continue
-        now = [
-            [record_id, before.get(record_id, 0) + 1]
-            for record_id in sorted(failed.get(side, ()), key=str)
-            if before.get(record_id, 0) + 1 < MAX_ATTEMPTS
-        ]
-        if now or before:
-            await store.save_cursor(row, retry=now[:BATCH])
-
-
 async def _salesforce_chunk(
     engine: Engine,
     entity: Entity,
@@ -256,103 +185,3 @@ async def _forcemanager_chunk(
         )
         await store.save_links([link for link in adopted if link.salesforce_id not in known], [])
     await apply(engine, batch)
-
-
-def decide(
-    engine: Engine,
-    entity: Entity,
-    batch: Batch,
-    link: RecordLink | None,
-    sf_record: dict[str, Any] | None,
-    fm_record: dict[str, Any] | None,
-) -> None:
-    """Turn one pair of changes into writes (appended to the batch)."""
-    emap = engine.maps[entity]
-    both_ways = engine.bidirectional(entity)
-    sf_deleted = bool(sf_record and sf_record.get("IsDeleted"))
-    fm_deleted = bool(fm_record and fm_record.get("deleted"))
-    sf_now = from_salesforce(emap, sf_record) if sf_record and not sf_deleted else None
-    fm_now = (
-        from_forcemanager(emap, fm_record, engine.lookups)
-        if fm_record and not fm_deleted
-        else None
-    )
-    modstamp = parse_datetime(sf_record["SystemModstamp"]) if sf_record else None
-    fm_updated = (
-        parse_datetime(fm_record["dateUpdated"])
-        if fm_record and fm_record.get("dateUpdated")
-        else None
-    )
-    sf_id = sf_record["Id"] if sf_record else (link.salesforce_id if link else None)
-    fm_id = int(fm_record["id"]) if fm_record else (link.forcemanager_id if link else None)
-
-    def create_in_forcemanager(relink: RecordLink | None) -> None:
-        assert sf_now is not None
-        batch.ops.append(
-            Op(SyncAction.CREATED, Flow.SALESFORCE_TO_FORCEMANAGER, relink, values=sf_now,
-               salesforce_id=sf_id, salesforce_base=sf_now, salesforce_modstamp=modstamp,
-               name=record_name(emap, sf_now))
-        )
-
-    if link is None or link.deleted:
-        if sf_now is not None:
-            create_in_forcemanager(link)
-        elif fm_now is not None and both_ways and link is None:
-            batch.ops.append(
-                Op(SyncAction.CREATED, Flow.FORCEMANAGER_TO_SALESFORCE, None, values=fm_now,
-                   forcemanager_id=fm_id, forcemanager_base=fm_now,
-                   forcemanager_updated=fm_updated, name=record_name(emap, fm_now))
-            )
-        return
-
-    sf_base, fm_base = bases(link)
-    name = record_name(emap, sf_now or fm_now or sf_base)
-    if sf_deleted:
-        if fm_deleted:
-            link.deleted = True
-            batch.quiet.append(link)
-        else:
-            batch.ops.append(
-                Op(SyncAction.DELETED, Flow.SALESFORCE_TO_FORCEMANAGER, link,
-                   salesforce_id=sf_id, forcemanager_id=fm_id, name=name)
-            )
-        return
-    if fm_deleted:
-        sf_edited = sf_now is not None and any(
-            sf_now.get(k) != sf_base.get(k) for k in emap.salesforce_fields
-        )
-        if sf_edited or not both_ways:
-            # Edited in Salesforce (or Salesforce is the only source): Salesforce wins and
-            # the record comes back in ForceManager.
-            if sf_now is None:
-                return  # nothing to rebuild it from until Salesforce changes it
-            create_in_forcemanager(link)
-        else:
-            batch.ops.append(
-                Op(SyncAction.DELETED, Flow.FORCEMANAGER_TO_SALESFORCE, link,
-                   salesforce_id=sf_id, forcemanager_id=fm_id, name=name)
-            )
-        return
-
-    result = merge(emap.salesforce_fields, sf_base, fm_base, sf_now, fm_now,
-                   bidirectional=both_ways)
-    common = dict(salesforce_id=sf_id, forcemanager_id=fm_id, name=name,
-                  salesforce_base=result.salesforce_base,
-                  forcemanager_base=result.forcemanager_base,
-                  salesforce_modstamp=modstamp, forcemanager_updated=fm_updated)
-    if result.to_forcemanager:
-        batch.ops.append(
-            Op(SyncAction.UPDATED, Flow.SALESFORCE_TO_FORCEMANAGER, link,
-               values=result.to_forcemanager, conflicts=result.conflicts or None, **common)
-        )
-    if result.to_salesforce:
-        batch.ops.append(
-            Op(SyncAction.UPDATED, Flow.FORCEMANAGER_TO_SALESFORCE, link,
-               values=result.to_salesforce, **common)
-        )
-    if result.empty:
-        new_sf = {**sf_base, **result.salesforce_base}
-        new_fm = {**fm_base, **result.forcemanager_base}
-        if new_sf != sf_base or new_fm != fm_base:
-            set_bases(link, new_sf, new_fm)
-            batch.quiet.append(link)
