@@ -212,3 +212,17 @@ async def test_a_login_endpoint_outage_is_retried(salesforce_sandbox) -> None:
     session = await salesforce_password_session(salesforce_sandbox)
     assert session.access_token
     assert grew({}, salesforce_sandbox.counters(), "injected_failure") == 1
+
+
+async def test_a_login_domain_overrides_the_login_url(salesforce_sandbox) -> None:
+    app = salesforce_app(salesforce_sandbox)
+    app.login_url = "https://login.invalid"  # never reached: the domain wins
+    session = await login_password(
+        app,
+        salesforce_sandbox.username,
+        salesforce_sandbox.password,
+        salesforce_sandbox.security_token,
+        domain=salesforce_sandbox.url,
+        api_version=salesforce_sandbox.api_version,
+    )
+    assert session.instance_url == salesforce_sandbox.url
