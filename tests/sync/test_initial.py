@@ -95,6 +95,7 @@ async def test_activities_and_products_load_with_their_parents(
     world = await connect_org(
         sf, forcemanager_sandbox, redis,
         {Entity.ACCOUNT: Direction.BIDIRECTIONAL, Entity.CONTACT: Direction.BIDIRECTIONAL,
+         Entity.OPPORTUNITY: Direction.BIDIRECTIONAL,
          Entity.TASK: Direction.BIDIRECTIONAL, Entity.EVENT: Direction.SALESFORCE_TO_FORCEMANAGER,
          Entity.PRODUCT: Direction.SALESFORCE_TO_FORCEMANAGER},
         monkeypatch,
@@ -110,12 +111,25 @@ async def test_activities_and_products_load_with_their_parents(
             c["Id"]: (await world.link(Entity.CONTACT, c["Id"])).forcemanager_id
             for c in world.sf_records("Contact") if not c["IsDeleted"]
         }
+        parent_twin = {
+            r["Id"]: (await world.link(entity, r["Id"])).forcemanager_id
+            for entity, sobject in ((Entity.ACCOUNT, "Account"),
+                                    (Entity.OPPORTUNITY, "Opportunity"))
+            for r in world.sf_records(sobject) if not r["IsDeleted"]
+        }
+        whats = set()
         for task in tasks:
             twin = activities[task["Id"]]
             assert twin["subject"] == task["Subject"]
             assert twin["typeId"]["value"] == "Task"
             if task["WhoId"]:
                 assert twin["contactId"]["id"] == contact_twin[task["WhoId"]]
+            what = task["WhatId"]
+            if what:
+                field = "opportunityId" if what.startswith("006") else "accountId"
+                assert twin[field]["id"] == parent_twin[what]
+                whats.add(field)
+        assert whats == {"accountId", "opportunityId"}  # the seed has tasks on both kinds
         for event in events:
             assert activities[event["Id"]]["typeId"]["value"] == "Meeting"
         products = await world.fm_records("products")

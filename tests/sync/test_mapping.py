@@ -124,3 +124,20 @@ def test_custom_fields_map_to_z_extra_fields_with_a_type() -> None:
     emap = ACCOUNT.with_fields([field])
     out = to_forcemanager(emap, from_salesforce(emap, {"NumberofLocations__c": 4.0}), LOOKUPS)
     assert out.payload["Z_NumberofLocations"] == 4
+
+
+def test_activity_what_id_goes_to_the_account_or_the_opportunity() -> None:
+    from workers.sync.fields import TASK
+
+    lookups = Lookups(links={Entity.ACCOUNT: {"001X": 501},
+                             Entity.OPPORTUNITY: {"006Y": 77}})
+    on_account = to_forcemanager(TASK, {"WhatId": "001X"}, lookups)
+    assert on_account.payload == {"accountId": 501}
+    on_opportunity = to_forcemanager(TASK, {"WhatId": "006Y"}, lookups)
+    assert on_opportunity.payload == {"opportunityId": 77}
+    # Read back, the opportunity is the more specific parent.
+    both = {"accountId": {"id": 501}, "opportunityId": {"id": 77}}
+    assert from_forcemanager(TASK, both, lookups)["WhatId"] == "006Y"
+    assert from_forcemanager(TASK, {"accountId": {"id": 501}}, lookups)["WhatId"] == "001X"
+    cleared = to_forcemanager(TASK, {"WhatId": None}, lookups)
+    assert cleared.payload == {"accountId": None, "opportunityId": None}

@@ -25,6 +25,8 @@ class Kind(StrEnum):
     MULTI = "MULTI"  # multipicklist ↔ multivalue
     OWNER = "OWNER"  # a user, through the user matches
     REFERENCE = "REFERENCE"  # a parent record, through the record links
+    # Activities' WhatId: an account or an opportunity, told apart by the id's prefix.
+    WHAT = "WHAT"
     VALUE_LIST = "VALUE_LIST"  # picklist ↔ a ForceManager value list (label ↔ id)
     STREET = "STREET"  # multi-line street ↔ address1 + address2
 
@@ -43,6 +45,21 @@ class Field:
     def forcemanager_fields(self) -> tuple[str, ...]:
         fm = self.forcemanager
         return fm if isinstance(fm, tuple) else (fm,)
+
+    @property
+    def targets(self) -> tuple[tuple[Entity, str, str], ...]:
+        """Parents this field may point at: (entity, Salesforce id prefix, FM field)."""
+        if self.kind is Kind.WHAT:
+            return WHAT_TARGETS
+        if self.kind is Kind.REFERENCE and self.reference is not None:
+            return ((self.reference, "", self.forcemanager_fields[0]),)
+        return ()
+
+
+WHAT_TARGETS = (
+    (Entity.ACCOUNT, "001", "accountId"),
+    (Entity.OPPORTUNITY, "006", "opportunityId"),
+)
 
 
 @dataclass(frozen=True)
@@ -142,12 +159,12 @@ OPPORTUNITY = EntityMap(
 )
 
 
-# Task and Event share ForceManager's activities. WhatId is polymorphic (Account or
-# Opportunity); its Account case maps to accountId.
+# Task and Event share ForceManager's activities. WhatId is polymorphic: an account goes to
+# accountId, an opportunity to opportunityId.
 _ACTIVITY_LINKS = (
     Field("Subject", "subject"),
     Field("Description", "comment"),
-    Field("WhatId", "accountId", Kind.REFERENCE, reference=Entity.ACCOUNT),
+    Field("WhatId", ("accountId", "opportunityId"), Kind.WHAT),
     Field("WhoId", "contactId", Kind.REFERENCE, reference=Entity.CONTACT),
     Field("OwnerId", "salesRepId", Kind.OWNER),
 )

@@ -79,7 +79,7 @@ def from_salesforce(emap: EntityMap, record: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for f in emap.fields:
         raw = record.get(f.key)
-        if f.kind in (Kind.OWNER, Kind.REFERENCE, Kind.VALUE_LIST, Kind.STREET):
+        if f.kind in (Kind.OWNER, Kind.REFERENCE, Kind.WHAT, Kind.VALUE_LIST, Kind.STREET):
             values[f.key] = convert.text(raw)
         else:
             values[f.key] = _scalar(f.kind, raw)
@@ -103,10 +103,13 @@ def _read_fm(f: Field, record: dict[str, Any], lookups: Lookups) -> Any:
     if f.kind is Kind.OWNER:
         user = convert.reference_id(raw)
         return None if user is None else lookups.owner_to_salesforce(user)
-    if f.kind is Kind.REFERENCE:
-        parent = convert.reference_id(raw)
-        assert f.reference is not None
-        return None if parent is None else lookups.link_to_salesforce(f.reference, parent)
+    if f.kind in (Kind.REFERENCE, Kind.WHAT):
+        # The most specific parent first (an activity's opportunity before its account).
+        for entity, _, name in reversed(f.targets):
+            parent = convert.reference_id(record.get(name))
+            if parent is not None:
+                return lookups.link_to_salesforce(entity, parent)
+        return None
     if f.kind is Kind.VALUE_LIST:
         if isinstance(raw, dict) and raw.get("value") is not None:
             return convert.text(raw.get("value"))
@@ -123,7 +126,7 @@ def forcemanager_readback(
     return {
         f.key: _read_fm(f, payload, lookups)
         for f in emap.fields
-        if all(name in payload for name in f.forcemanager_fields)
+        if (any if f.kind is Kind.WHAT else all)(name in payload for name in f.forcemanager_fields)
     }
 
 
@@ -157,12 +160,19 @@ def to_forcemanager(emap: EntityMap, values: dict[str, Any], lookups: Lookups) -
             if user is not None:
                 out.payload[names[0]] = user
                 out.readback[key] = lookups.owner_to_salesforce(user)
-        elif f.kind is Kind.REFERENCE:
-            assert f.reference is not None
-            parent = lookups.links.get(f.reference, {}).get(value) if value else None
-            if parent is not None or value is None:
-                out.payload[names[0]] = parent
-                out.readback[key] = value
+        elif f.kind in (Kind.REFERENCE, Kind.WHAT):
+            if value is None:
+                for _, _, name in f.targets:
+                    out.payload[name] = None
+                out.readback[key] = None
+                continue
+            for entity, prefix, name in f.targets:
+                if value.startswith(prefix):
+                    parent = lookups.links.get(entity, {}).get(value)
+                    if parent is not None:
+                        out.payload[name] = parent
+                        out.readback[key] = value
+                    break
         elif f.kind is Kind.VALUE_LIST:
             item = lookups.item_id(f.value_list or "", value) if value else None
             if item is not None or value is None:
@@ -191,6 +201,7 @@ def to_salesforce(emap: EntityMap, values: dict[str, Any]) -> Outgoing:
         if isinstance(value, str) and value.startswith(UNLINKED) and f.kind in (
             Kind.OWNER,
             Kind.REFERENCE,
+            Kind.WHAT,
         ):
             continue  # no Salesforce counterpart: leave Salesforce's value alone
         if f.kind is Kind.DATETIME:

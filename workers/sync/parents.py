@@ -10,7 +10,6 @@ from server.entities import Entity
 from workers.sync import store
 from workers.sync.context import Engine
 from workers.sync.convert import reference_id
-from workers.sync.fields import Kind
 
 
 async def prefetch_salesforce_parents(
@@ -18,10 +17,11 @@ async def prefetch_salesforce_parents(
 ) -> None:
     wanted: dict[Entity, set[str]] = defaultdict(set)
     for field in engine.maps[entity].fields:
-        if field.kind is Kind.REFERENCE and field.reference is not None:
-            known = engine.lookups.links.get(field.reference, {})
-            wanted[field.reference] |= {
-                r[field.key] for r in records if r.get(field.key) and r[field.key] not in known
+        for parent, prefix, _ in field.targets:
+            known = engine.lookups.links.get(parent, {})
+            wanted[parent] |= {
+                value for r in records
+                if (value := r.get(field.key)) and value.startswith(prefix) and value not in known
             }
     for parent, ids in wanted.items():
         if ids:
@@ -33,9 +33,8 @@ async def prefetch_forcemanager_parents(
 ) -> None:
     wanted: dict[Entity, set[int]] = defaultdict(set)
     for field in engine.maps[entity].fields:
-        if field.kind is Kind.REFERENCE and field.reference is not None:
-            name = field.forcemanager_fields[0]
-            wanted[field.reference] |= {
+        for parent_entity, _, name in field.targets:
+            wanted[parent_entity] |= {
                 parent for r in records if (parent := reference_id(r.get(name))) is not None
             }
     for parent, ids in wanted.items():
