@@ -224,12 +224,6 @@ async def apply(engine: Engine, batch: Batch) -> None:
             record(op, result)
 
     await store.save_links(new_links, [link for link in changed.values() if link.id])
-    engine.lookups.add_links(
-        batch.entity,
-        {link.salesforce_id: link.forcemanager_id
-         for link in [*new_links, *changed.values()]
-         if link.forcemanager_id is not None and not link.deleted},
-    )
     await engine.log(logs)
 
 

@@ -102,10 +102,11 @@ async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: b
         async for page in engine.sf.query_changes(spec.salesforce_object, fields, start,
                                                   include_deleted=True):
             for begin in range(0, len(page), BATCH):
+                # Rows already handled as retries are skipped (only those are remembered:
+                # memory must not grow with the number of changes).
                 chunk = [r for r in page[begin : begin + BATCH] if r["Id"] not in seen]
                 if not chunk:
                     continue
-                seen.update(r["Id"] for r in chunk)
                 tail.add(chunk)
                 await _salesforce_chunk(engine, entity, chunk, fm_changes)
                 last = chunk[-1]
@@ -161,6 +162,7 @@ async def _forcemanager_chunk(
             mine.append((link, record))
         elif link is None and owner:
             mine.append((None, record))
+    engine.lookups.forget_links()
     await prefetch_forcemanager_parents(engine, entity, [r for _, r in mine])
     batch = Batch(entity)
     adopted: list[RecordLink] = []

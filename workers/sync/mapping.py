@@ -37,6 +37,12 @@ class Lookups:
     def owner_to_salesforce(self, fm_user: int) -> str:
         return self._owners_back.get(fm_user, f"{UNLINKED}{fm_user}")
 
+    def forget_links(self) -> None:
+        """Called per batch: the engine loads the links each batch needs, so memory does not
+        grow with the org's size."""
+        self.links.clear()
+        self._links_back.clear()
+
     def add_links(self, entity: Entity, pairs: dict[str, int]) -> None:
         self.links.setdefault(entity, {}).update(pairs)
         self._links_back.setdefault(entity, {}).update({fm: sf for sf, fm in pairs.items()})

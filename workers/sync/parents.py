@@ -15,6 +15,8 @@ from workers.sync.convert import reference_id
 async def prefetch_salesforce_parents(
     engine: Engine, entity: Entity, records: list[dict[str, Any]]
 ) -> None:
+    """Starts a batch: the links of the previous one are dropped first."""
+    engine.lookups.forget_links()
     wanted: dict[Entity, set[str]] = defaultdict(set)
     for field in engine.maps[entity].fields:
         for parent, prefix, _ in field.targets:
@@ -31,6 +33,7 @@ async def prefetch_salesforce_parents(
 async def prefetch_forcemanager_parents(
     engine: Engine, entity: Entity, records: list[dict[str, Any]]
 ) -> None:
+    """Adds to what prefetch_salesforce_parents loaded for the same batch."""
     wanted: dict[Entity, set[int]] = defaultdict(set)
     for field in engine.maps[entity].fields:
         for parent_entity, _, name in field.targets:
