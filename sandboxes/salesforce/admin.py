@@ -216,37 +216,49 @@ async def faults(request: Request) -> Response:
     if request.method == "DELETE":
         state.faults = Faults()
     elif request.method == "POST":
-        body = await _body(request)
-        f = state.faults
-        if "latency" in body:
-            f.latency = _number(body, "latency", 0.0, 0.0, 60.0)
-        if "fail_next" in body:
-            spec = _spec(body["fail_next"], "fail_next")
-            f.fail_next.append(FailRule(
-                count=_int(spec, "count", 1, 1) or 1,
-                status=_status(spec),
-                error_code=_code(spec, "SERVER_UNAVAILABLE"),
-                message=str(spec.get("message") or f"{_code(spec, 'SERVER_UNAVAILABLE')}: "
-                            "injected by the sandbox"),
-                path_prefix=str(spec.get("path_prefix", "")),
-            ))
-        if "fail_share" in body:
-            spec = _spec(body["fail_share"], "fail_share")
-            f.fail_share = _number(spec, "ratio", 0.0, 0.0, 1.0)
-            f.fail_share_status = _status(spec)
-            f.fail_share_code = _code(spec, "SERVER_UNAVAILABLE")
-            f.fail_share_prefix = str(spec.get("path_prefix", ""))
-        if "record_errors" in body:
-            spec = _spec(body["record_errors"], "record_errors")
-            f.record_errors = _int(spec, "count", 1) or 0
-            f.record_error_code = _code(spec, "UNABLE_TO_LOCK_ROW")
-        if "bulk_polls" in body:
-            f.bulk_polls = _int(body, "bulk_polls", 0) or 0
-        if "bulk_fail" in body:
-            f.bulk_fail = _int(body, "bulk_fail", 0) or 0
-        if "deny_authorization" in body:
-            f.deny_authorization = bool(body["deny_authorization"])
+        _apply_faults(state.faults, await _body(request))
     return JSONResponse(state.faults.describe())
+
+
+def _apply_faults(f: Faults, body: dict[str, Any]) -> None:
+    """Check every knob first, then set them: a refused body changes nothing."""
+    changes: dict[str, Any] = {}
+    if "latency" in body:
+        changes["latency"] = _number(body, "latency", 0.0, 0.0, 60.0)
+    rule = None
+    if "fail_next" in body:
+        spec = _spec(body["fail_next"], "fail_next")
+        code = _code(spec, "SERVER_UNAVAILABLE")
+        rule = FailRule(
+            count=_int(spec, "count", 1, 1) or 1,
+            status=_status(spec),
+            error_code=code,
+            message=str(spec.get("message") or f"{code}: injected by the sandbox"),
+            path_prefix=str(spec.get("path_prefix", "")),
+        )
+    if "fail_share" in body:
+        spec = _spec(body["fail_share"], "fail_share")
+        changes.update(
+            fail_share=_number(spec, "ratio", 0.0, 0.0, 1.0),
+            fail_share_status=_status(spec),
+            fail_share_code=_code(spec, "SERVER_UNAVAILABLE"),
+            fail_share_prefix=str(spec.get("path_prefix", "")),
+        )
+    if "record_errors" in body:
+        spec = _spec(body["record_errors"], "record_errors")
+        changes.update(record_errors=_int(spec, "count", 1) or 0,
+                       record_error_code=_code(spec, "UNABLE_TO_LOCK_ROW"))
+    for knob in ("bulk_polls", "bulk_fail"):
+        if knob in body:
+            changes[knob] = _int(body, knob, 0) or 0
+    if "deny_authorization" in body:
+        if not isinstance(body["deny_authorization"], bool):
+            raise AdminError(400, "INVALID_INPUT", "deny_authorization must be true or false")
+        changes["deny_authorization"] = body["deny_authorization"]
+    for name, value in changes.items():
+        setattr(f, name, value)
+    if rule is not None:
+        f.fail_next.append(rule)
 
 
 def _spec(value: Any, name: str) -> dict[str, Any]:

@@ -107,14 +107,16 @@ def test_fail_share_and_latency(salesforce_sandbox):
 @pytest.mark.parametrize(
     "knobs",
     [{"latency": -1}, {"latency": "slow"}, {"fail_next": {"count": 0}},
-     {"fail_next": {"status": 200}}, {"fail_share": {"ratio": 2}}, {"fail_next": 3}],
+     {"fail_next": {"status": 200}}, {"fail_share": {"ratio": 2}}, {"fail_next": 3},
+     {"latency": 1, "fail_next": {"count": -1}}, {"deny_authorization": "yes"}],
 )
-def test_bad_fault_settings_are_refused(salesforce_sandbox, knobs):
-    with salesforce_sandbox.http() as http:
+def test_bad_fault_settings_are_refused(shared_salesforce_sandbox, knobs):
+    with shared_salesforce_sandbox.http() as http:
         answer = http.post("/_sandbox/faults", json=knobs)
         assert answer.status_code == 400
         assert answer.json()[0]["errorCode"] == "INVALID_INPUT"
-        assert http.get("/_sandbox/faults").json()["fail_next"] == []
+        # still the defaults (DELETE answers the defaults it resets to)
+        assert http.get("/_sandbox/faults").json() == http.delete("/_sandbox/faults").json()
 
 
 def test_admin_edits_bump_modstamp_and_show_in_changes(make_salesforce_sandbox):

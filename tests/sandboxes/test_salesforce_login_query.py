@@ -121,13 +121,14 @@ def test_oauth_web_server_flow_refresh_and_revoke(salesforce_sandbox):
         ({"username": "nobody@example.com"}, "invalid_grant"),
     ],
 )
-def test_token_endpoint_errors(salesforce_sandbox, change, error):
-    form = {"grant_type": "password", "client_id": salesforce_sandbox.client_id,
-            "client_secret": salesforce_sandbox.client_secret,
-            "username": salesforce_sandbox.username,
-            "password": salesforce_sandbox.password + salesforce_sandbox.security_token}
+def test_token_endpoint_errors(shared_salesforce_sandbox, change, error):
+    sandbox = shared_salesforce_sandbox
+    form = {"grant_type": "password", "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+            "username": sandbox.username,
+            "password": sandbox.password + sandbox.security_token}
     form.update(change)
-    with salesforce_sandbox.http() as http:
+    with sandbox.http() as http:
         answer = http.post("/services/oauth2/token", data=form)
     assert answer.status_code == 400
     assert answer.json()["error"] == error and answer.json()["error_description"]

@@ -165,8 +165,8 @@ def test_query_hides_deleted_rows_query_all_shows_them(seeded):
         ("SELECT Id FROM Account WHERE Id = 'short'", "INVALID_QUERY_FILTER_OPERATOR"),
     ],
 )
-def test_bad_queries_get_salesforce_errors(salesforce_sandbox, soql, code):
-    with salesforce_sandbox.rest() as api:
+def test_bad_queries_get_salesforce_errors(shared_salesforce_sandbox, soql, code):
+    with shared_salesforce_sandbox.rest() as api:
         answer = api.get("/query", params={"q": soql})
     assert answer.status_code == 400, answer.text
     [error] = answer.json()

@@ -54,16 +54,16 @@ def test_crud_through_simple_salesforce_keeps_audit_fields(make_salesforce_sandb
         ({"Name": "x", "NumberOfEmployees": "many"}, "JSON_PARSER_ERROR", None),
     ],
 )
-def test_bad_records_are_refused_and_change_nothing(salesforce_sandbox, body, code, fields):
-    before = salesforce_sandbox.store.table("Account").count(True)
-    with salesforce_sandbox.rest() as api:
+def test_bad_records_are_refused_and_change_nothing(shared_salesforce_sandbox, body, code, fields):
+    before = shared_salesforce_sandbox.store.table("Account").count(True)
+    with shared_salesforce_sandbox.rest() as api:
         answer = api.post("/sobjects/Account", json=body)
     assert answer.status_code == 400
     [error] = answer.json()
     assert error["errorCode"] == code
     if fields is not None:
         assert error["fields"] == fields
-    assert salesforce_sandbox.store.table("Account").count(True) == before
+    assert shared_salesforce_sandbox.store.table("Account").count(True) == before
 
 
 def test_simple_salesforce_sees_validation_errors(salesforce_sandbox):
@@ -305,9 +305,9 @@ def test_deleting_an_account_takes_its_children_along(make_salesforce_sandbox):
         ("GET", "/sobjects/Account/001000000000000AAA?fields=Nope", b""),
     ],
 )
-def test_bad_input_gets_a_salesforce_error_never_a_crash(salesforce_sandbox, method, path,
+def test_bad_input_gets_a_salesforce_error_never_a_crash(shared_salesforce_sandbox, method, path,
                                                           body):
-    with salesforce_sandbox.rest() as api:
+    with shared_salesforce_sandbox.rest() as api:
         answer = api.request(method, path, content=body,
                              headers={"Content-Type": "application/json"})
     assert answer.status_code < 500, answer.text
