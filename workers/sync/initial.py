@@ -9,7 +9,7 @@ extId (= Salesforce Id) and linked instead of being created twice.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from server.backups import service as backups
 from server.entities import Entity, Flow, spec_for
@@ -21,8 +21,6 @@ from workers.sync.convert import parse_datetime
 from workers.sync.fields import CUSTOM_TYPES, extra_field_name
 from workers.sync.mapping import from_salesforce
 from workers.sync.parents import prefetch_salesforce_parents
-
-FM_CURSOR_OVERLAP = timedelta(minutes=2)
 
 
 async def run_initial(engine: Engine) -> None:
@@ -145,7 +143,8 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
     await store.save_cursor(row, load={**state, "done": True},
                             retry=[[sf_id, 1] for sf_id in sorted(failed)])
     fm_row = await store.cursor(engine.org_id, entity, store.FORCEMANAGER)
-    await store.save_cursor(fm_row, (datetime.now(UTC) - FM_CURSOR_OVERLAP).isoformat())
+    # Incremental reads start a little before this (incremental.OVERLAP).
+    await store.save_cursor(fm_row, datetime.now(UTC).isoformat())
 
 
 async def _recover_pending(engine: Engine, entity: Entity, pending: list[str]) -> None:
