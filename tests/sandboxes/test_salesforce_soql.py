@@ -191,3 +191,73 @@ def test_batch_size_is_clamped_between_200_and_2000(make_salesforce_sandbox):
             page = api.get("/query", params={"q": "SELECT Id FROM Contact"}).json()
             sizes[asked] = len(page["records"])
     assert sizes == {"50": 200, "700": 700, "5000": 2000}
+
+
+def test_planned_reads_equal_a_plain_scan_on_random_queries(make_salesforce_sandbox):
+    """The index start, the id lookup and the early stop must not change any answer."""
+    import random
+
+    from sandboxes.salesforce import engine, soql
+
+    clock = SandboxClock()
+    sandbox = make_salesforce_sandbox(accounts=150, clock=clock)
+    store = sandbox.store
+    table = store.table("Account")
+    some = list(table.rows)[:30]
+    for row_id in some[:20]:  # ties on SystemModstamp, and a few deletions
+        store.update(row_id, {"Phone": "1"}, store.admin_user_id)
+    for row_id in some[20:25]:
+        store.delete(row_id, store.admin_user_id)
+    records = [table.as_dict(r) for r in table.rows.values()]
+    stamps = sorted({r["SystemModstamp"] for r in records})
+    rng = random.Random(11)
+
+    def leaf():
+        stamp, row_id = rng.choice(stamps), rng.choice(some + ["001000000000000AAA"])
+        op = rng.choice(["=", "!=", "<", "<=", ">", ">="])
+        py = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+              "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}[op]
+        if rng.random() < 0.6:
+            return f"SystemModstamp {op} {stamp}", lambda r: py(r["SystemModstamp"], stamp)
+        if rng.random() < 0.5:
+            return f"Id {op} '{row_id}'", lambda r: py(r["Id"], row_id)
+        ids = rng.sample(some, 3)
+        return f"Id IN ('{ids[0]}', '{ids[1]}', '{ids[2]}')", lambda r: r["Id"] in ids
+
+    def condition(depth=0):
+        if depth > 2 or rng.random() < 0.4:
+            return leaf()
+        joiner = rng.choice(["AND", "OR"])
+        parts = [condition(depth + 1) for _ in range(rng.randrange(2, 4))]
+        text = f" {joiner} ".join(f"({t})" for t, _ in parts)
+        tests = [p for _, p in parts]
+        if joiner == "AND":
+            return text, lambda r: all(t(r) for t in tests)
+        return text, lambda r: any(t(r) for t in tests)
+
+    orders = {"SystemModstamp, Id": lambda r: (r["SystemModstamp"], r["Id"]),
+              "SystemModstamp": None, "Id DESC": lambda r: r["Id"], "": None}
+    for _ in range(300):
+        text, test = condition()
+        order = rng.choice(list(orders))
+        limit = rng.choice([None, 1, 7, 50])
+        include_deleted = rng.random() < 0.5
+        soql_text = f"SELECT Id FROM Account WHERE {text}"
+        if order:
+            soql_text += f" ORDER BY {order}"
+        if limit:
+            soql_text += f" LIMIT {limit}"
+        got, total = engine.run(soql.parse(soql_text), table, include_deleted=include_deleted)
+        wanted = [r for r in records if (include_deleted or not r["IsDeleted"]) and test(r)]
+        if order == "SystemModstamp":  # ties in any order: compare the stamps
+            wanted.sort(key=lambda r: r["SystemModstamp"])
+            by_id = {r["Id"]: r["SystemModstamp"] for r in records}
+            assert [by_id[i] for i in got] == [r["SystemModstamp"] for r in wanted][:limit]
+            continue
+        if order:
+            wanted.sort(key=orders[order], reverse=order.endswith("DESC"))
+            assert got == [r["Id"] for r in wanted][:limit], soql_text
+        else:
+            assert set(got) <= {r["Id"] for r in wanted}, soql_text
+            assert len(got) == len(wanted[:limit]), soql_text
+        assert total == len(got)
