@@ -303,7 +303,7 @@ async def limits(state: SandboxState, req: ApiRequest) -> ApiResponse:
         return {"Max": maximum, "Remaining": max(0, remaining)}
 
     jobs = len(state.jobs)
-    records = sum(t.count(True) for t in state.store.tables.values())
+    records = sum(len(t.rows) for t in state.store.tables.values())
     return ApiResponse(200, {
         "ConcurrentAsyncGetReportInstances": pair(200, 200),
         "DailyApiRequests": pair(state.api_limit, state.api_limit - state.api_used),

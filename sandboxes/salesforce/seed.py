@@ -343,9 +343,8 @@ class _Maker:
         row[pos["Id"]] = row_id
         row[pos["CreatedDate"]] = format_datetime(created)
         row[pos["CreatedById"]] = author
-        row[pos["LastModifiedDate"]] = format_datetime(modified)
+        row[pos["LastModifiedDate"]] = row[pos["SystemModstamp"]] = format_datetime(modified)
         row[pos["LastModifiedById"]] = author
-        row[pos["SystemModstamp"]] = format_datetime(modified)
         if "OwnerId" in pos:
             row[pos["OwnerId"]] = owner or self.store.admin_user_id
         self.rows.append(row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -20,14 +21,13 @@ def make_id(prefix: str, number: int) -> str:
 
 
 def with_checksum(id15: str) -> str:
-    suffix = ""
-    for chunk in range(3):
-        bits = 0
-        for i, ch in enumerate(id15[chunk * 5 : chunk * 5 + 5]):
-            if "A" <= ch <= "Z":
-                bits |= 1 << i
-        suffix += _SUFFIX[bits]
-    return id15 + suffix
+    return id15 + _case_char(id15[0:5]) + _case_char(id15[5:10]) + _case_char(id15[10:15])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _case_char(chunk: str) -> str:
+    """Salesforce's checksum character: which of five characters are upper case."""
+    return _SUFFIX[sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")]
 
 
 def normalize_id(value: object) -> str | None:
@@ -86,7 +86,7 @@ def parse_date(text: str) -> date | None:
 
 def to_datetime(stored: str) -> datetime:
     """Back from the stored form (format_datetime's output)."""
-    return datetime.strptime(stored, "%Y-%m-%dT%H:%M:%S.%f%z")
+    return datetime.fromisoformat(stored)
 
 
 def floor_minute(moment: datetime) -> datetime:
