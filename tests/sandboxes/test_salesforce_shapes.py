@@ -194,3 +194,16 @@ def test_writes_and_changes_match_recorded_ones(make_salesforce_sandbox):
     for stamp in (deleted.json()["earliestDateAvailable"], deleted.json()["latestDateCovered"],
                   deleted.json()["deletedRecords"][0]["deletedDate"]):
         assert TIMESTAMP.match(stamp), stamp
+
+
+def test_ids_carry_salesforce_case_checksum(salesforce_sandbox):
+    from sandboxes.salesforce.values import normalize_id
+
+    # Salesforce's documented example of a 15-character id and its 18-character form.
+    assert normalize_id("001D000000IqhSL") == "001D000000IqhSLIAZ"
+    assert normalize_id("001D000000IqhSLIAZ") == "001D000000IqhSLIAZ"
+    assert normalize_id("001D000000IqhSLAAA") is None
+    with salesforce_sandbox.rest() as api:
+        records = api.get("/query", params={"q": "SELECT Id FROM Contact"}).json()["records"]
+    assert records and all(len(r["Id"]) == 18 and normalize_id(r["Id"][:15]) == r["Id"]
+                           and r["Id"].startswith("003") for r in records)
