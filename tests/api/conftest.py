@@ -99,6 +99,8 @@ def sandboxes(
     monkeypatch.setenv("SALESFORCE_CLIENT_SECRET", salesforce_sandbox.client_secret)
     monkeypatch.setenv("SALESFORCE_CA_BUNDLE", str(salesforce_sandbox.ca_cert))
     monkeypatch.setenv("SALESFORCE_API_VERSION", salesforce_sandbox.api_version)
+    # The sandbox does not limit by default; pacing is the client's own tests' business.
+    monkeypatch.setenv("FORCEMANAGER_RATE_LIMIT", "1000")
     # requests lets these override a session's own `verify` (the sandbox's CA).
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
