@@ -130,20 +130,27 @@ async def list_records(request: Request) -> Response:
     if limit < 0 or offset < 0:
         raise AdminError(400, "INVALID_INPUT", "limit and offset must not be negative")
     deleted = params.get("deleted", "false").lower() == "true"
+    needle = params.get("q", "").strip().lower()
+    name_pos = table.sobject.positions.get("Name", table.sobject.positions.get("Subject"))
     page: list[list[Any]] = []
     skipped = 0
+    matched = 0
     for _, row_id in reversed(table.index):  # most recently changed first
         row = table.rows[row_id]
         if row[table.deleted_pos] and not deleted:
             continue
+        if needle and (name_pos is None or needle not in (row[name_pos] or "").lower()):
+            continue
+        matched += 1
         if skipped < offset:
             skipped += 1
             continue
-        if len(page) >= limit:
+        if len(page) < limit:
+            page.append(row)
+        elif not needle:
             break
-        page.append(row)
-    return JSONResponse({"totalSize": table.count(include_deleted=deleted),
-                         "records": [table.as_dict(r) for r in page]})
+    total = matched if needle else table.count(include_deleted=deleted)
+    return JSONResponse({"totalSize": total, "records": [table.as_dict(r) for r in page]})
 
 
 async def get_record(request: Request) -> Response:

@@ -140,6 +140,9 @@ def test_admin_edits_bump_modstamp_and_show_in_changes(make_salesforce_sandbox):
     assert [(r["Id"], r["Phone"]) for r in newer["records"]] == [
         (account["Id"], "+34 600 000 001")]
 
+    found = admin.records("Account", q=account["Name"][2:8].upper())
+    assert account["Id"] in [r["Id"] for r in found["records"]]
+    assert found["totalSize"] == len(found["records"]) >= 1
     created = admin.create("Contact", {"LastName": "Pérez", "AccountId": account["Id"]})
     admin.delete("Contact", created)
     gone = admin.get("Contact", created)
