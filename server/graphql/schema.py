@@ -25,6 +25,7 @@ from server.graphql.backups import BackupsMutation, BackupsQuery
 from server.graphql.connection import ConnectionMutation
 from server.graphql.integration import IntegrationMutation, IntegrationQuery
 from server.graphql.objects import ObjectsQuery
+from server.graphql.organization import OrganizationMutation, OrganizationQuery
 from server.graphql.reports import ReportsQuery
 from server.graphql.subscriptions import Subscription
 from server.graphql.tokens import TokensMutation, TokensQuery
@@ -39,6 +40,7 @@ QUERIES: tuple[type, ...] = (
     ReportsQuery,
     TokensQuery,
     BackupsQuery,
+    OrganizationQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IntegrationMutation,
@@ -46,6 +48,7 @@ MUTATIONS: tuple[type, ...] = (
     UsersMutation,
     TokensMutation,
     BackupsMutation,
+    OrganizationMutation,
 )
 
 MAX_DEPTH = 10

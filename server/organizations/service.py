@@ -5,8 +5,10 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from server.auth.tokens import create_token
+from server.config import get_settings
 from server.crypto import encrypt
 from server.integration.errors import InvalidInput
+from server.integration.external import calling
 from server.models import Organization, Role
 
 
@@ -38,15 +40,28 @@ async def create_organization(
     return org, token
 
 
-async def set_forcemanager_keys(
-    org_id: int, public_key: str, private_key: str, base_url: str | None = None
-) -> Organization:
-    if not public_key.strip() or not private_key.strip():
+async def set_forcemanager_keys(org_id: int, public_key: str, private_key: str) -> Organization:
+    """Store new ForceManager API keys once ForceManager accepts them (a login)."""
+    from server.clients.forcemanager import ForceManagerClient
+
+    public_key, private_key = public_key.strip(), private_key.strip()
+    if not public_key or not private_key:
         raise InvalidInput("Both ForceManager keys are required.")
     org = await Organization.get(id=org_id)
-    org.forcemanager_public_key_enc = encrypt(public_key.strip())
-    org.forcemanager_private_key_enc = encrypt(private_key.strip())
-    if base_url is not None:
-        org.forcemanager_base_url = base_url or None
-    await org.save()
+    settings = get_settings()
+    client = ForceManagerClient(
+        org.forcemanager_base_url or settings.forcemanager_base_url,
+        public_key,
+        private_key,
+        rate_limit=settings.forcemanager_rate_limit,
+        max_retries=1,
+    )
+    try:
+        async with calling("ForceManager"):
+            await client.login()
+    finally:
+        await client.aclose()
+    org.forcemanager_public_key_enc = encrypt(public_key)
+    org.forcemanager_private_key_enc = encrypt(private_key)
+    await org.save(update_fields=["forcemanager_public_key_enc", "forcemanager_private_key_enc"])
     return org

@@ -127,3 +127,38 @@ async def test_sync_runs_page_size_is_checked(admin: Api) -> None:
             f"{{ syncRuns(first: {first}) {{ __typename ... on UserError {{ code }} }} }}"
         )
         assert got["syncRuns"] == {"__typename": "InvalidInput", "code": "INVALID_INPUT"}
+
+
+SET_KEYS = """mutation($pub: String!, $priv: String!) {
+  setForcemanagerCredentials(publicKey: $pub, privateKey: $priv) { __typename
+    ... on SalesforceIntegration { forcemanagerConnected }
+    ... on UserError { code message } } }"""
+
+
+async def test_forcemanager_keys_are_checked_then_stored(
+    http: httpx.AsyncClient, sandboxes: tuple
+) -> None:
+    from server.crypto import decrypt
+    from server.models import Organization
+
+    _, fm = sandboxes
+    api = await new_org(http, forcemanager_base_url=fm.url)
+    org = await api.data("{ organization { name plan forcemanagerConnected } }")
+    assert org["organization"] == {
+        "name": "Acme", "plan": "business", "forcemanagerConnected": False,
+    }
+    wrong = (await api.data(SET_KEYS, {"pub": fm.public_key, "priv": "nope"}))
+    answer = wrong["setForcemanagerCredentials"]
+    assert answer["__typename"] == "ExternalUnavailable"
+    assert answer["code"] == "FORCEMANAGER_UNAVAILABLE" and "refused" in answer["message"]
+    empty = (await api.data(SET_KEYS, {"pub": " ", "priv": "x"}))["setForcemanagerCredentials"]
+    assert empty["__typename"] == "InvalidInput"
+    assert (await Organization.get(id=api.org_id)).forcemanager_private_key_enc is None
+
+    ok = (await api.data(SET_KEYS, {"pub": fm.public_key, "priv": fm.private_key}))
+    assert ok["setForcemanagerCredentials"] == {
+        "__typename": "SalesforceIntegration", "forcemanagerConnected": True,
+    }
+    row = await Organization.get(id=api.org_id)
+    assert decrypt(row.forcemanager_private_key_enc) == fm.private_key
+    assert fm.private_key not in "".join(api.seen)
