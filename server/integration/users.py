@@ -84,9 +84,19 @@ async def user_matching(org_id: int) -> Matching:
     return Matching(forcemanager, salesforce, matches)
 
 
-async def auto_match(org_id: int) -> tuple[list[UserMatch], Matching]:
+async def auto_match(org_id: int, *, retry: bool = True) -> tuple[list[UserMatch], Matching]:
     """Pair unmatched users whose normalized full names are equal and unique on both sides.
     Existing matches (manual or automatic) are never touched. Answers the new matches."""
+    try:
+        return await _auto_match(org_id)
+    except IntegrityError:
+        if not retry:
+            raise
+        # A concurrent request matched one of these users first: start over from its result.
+        return await auto_match(org_id, retry=False)
+
+
+async def _auto_match(org_id: int) -> tuple[list[UserMatch], Matching]:
     integration = await get_integration(org_id)
     require_state(integration, CONFIGURABLE_STATES, "match users")
     matching = await user_matching(org_id)
