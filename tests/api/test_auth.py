@@ -90,6 +90,7 @@ async def test_created_token_works_once_shown_and_revoked_token_stops(admin: Api
     ci = admin.as_token(token)
     listed = await ci.data("{ apiTokens { id name role revokedAt lastUsedAt } }")
     assert [t["name"] for t in listed["apiTokens"]] == ["first admin token", "ci"]
+    assert listed["apiTokens"][1]["lastUsedAt"] is not None  # this very request
     assert "token" not in str(listed).replace("first admin token", "")  # no secret field
 
     revoked = await admin.data(
