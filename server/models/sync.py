@@ -88,6 +88,9 @@ class SyncLogEntry(Model):
         indexes = (
             ("organization_id", "created_at"),
             ("organization_id", "entity", "created_at"),
+            # The latest records of one org (ORDER BY id DESC LIMIT 100): without it the
+            # database walks the primary key backwards past every other org's rows.
+            ("organization_id", "id"),
         )
 
 
