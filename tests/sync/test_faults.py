@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from server.crypto import encrypt
 from server.entities import Entity, Flow
-from server.models import Integration, IntegrationState, RecordLink, RunStatus, SyncStatus
+from server.models import (
+    Integration,
+    IntegrationState,
+    RecordLink,
+    RunStatus,
+    SyncCursor,
+    SyncStatus,
+)
 from tests.sync.conftest import World
 
 
@@ -143,3 +150,42 @@ async def test_quota_exhausted_mid_tick_then_the_next_tick_catches_up(world: Wor
     sf_twin = (await world.link(Entity.ACCOUNT, sf_edit["Id"])).forcemanager_id
     assert (await world.fm_client.get("accounts", sf_twin))["phone"] == "+34 700 000 000"
     assert await world.log(await world.sync()) == []
+
+
+async def test_a_custom_field_deleted_in_salesforce_is_learned_again(world: World) -> None:
+    await world.sync()
+    row = await SyncCursor.get(organization_id=world.org_id, entity="ACCOUNT",
+                               side="SALESFORCE")
+    row.state = {**row.state, "custom_fields": [*row.state["custom_fields"],
+                                                ["Gone__c", "string"]]}
+    await row.save()
+    account = next(a for a in world.sf_records("Account") if not a["IsDeleted"])
+    world.sf.admin.edit("Account", account["Id"], {"Phone": "+34 600 123 123"})
+
+    run = await world.sync()
+
+    assert run.status is RunStatus.SUCCESS, run.reason
+    twin = (await world.link(Entity.ACCOUNT, account["Id"])).forcemanager_id
+    assert (await world.fm_client.get("accounts", twin))["phone"] == "+34 600 123 123"
+    await row.refresh_from_db()
+    assert "Gone__c" not in {name for name, _ in row.state["custom_fields"]}
+
+
+async def test_an_entity_that_cannot_be_synced_does_not_stop_the_others(world: World) -> None:
+    await world.sync()
+    account = next(a for a in world.sf_records("Account") if not a["IsDeleted"])
+    contact = next(c for c in world.sf_records("Contact") if not c["IsDeleted"])
+    world.sf.admin.edit("Account", account["Id"], {"Phone": "+34 600 999 999"})
+    world.sf.admin.edit("Contact", contact["Id"], {"Title": "CEO", "Phone": "1"})
+    world.fm.fail(400, count=3, error="INVALID_QUERY", path_prefix="/contacts")
+
+    run = await world.sync()
+
+    assert run.status is RunStatus.PARTIAL and run.reason.startswith("CONTACT: ")
+    twin = (await world.link(Entity.ACCOUNT, account["Id"])).forcemanager_id
+    assert (await world.fm_client.get("accounts", twin))["phone"] == "+34 600 999 999"
+    world.fm.clear_faults()
+    later = await world.sync()  # the contact's change was not lost
+    assert later.status is RunStatus.SUCCESS
+    contact_twin = (await world.link(Entity.CONTACT, contact["Id"])).forcemanager_id
+    assert (await world.fm_client.get("contacts", contact_twin))["phone1"] == "1"

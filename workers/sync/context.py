@@ -32,6 +32,8 @@ class Engine:
     lookups: Lookups
     maps: dict[Entity, EntityMap] = field(default_factory=dict)
     failed: int = 0
+    # Entities this run had to skip, with why ("CONTACT: INVALID_FIELD: ...").
+    entity_errors: list[str] = field(default_factory=list)
     # Records whose write failed in this run, per entity and source side, to try again.
     retry: dict[Entity, dict[str, set[str | int]]] = field(default_factory=dict)
     _value_lists_loaded: bool = False

@@ -8,10 +8,12 @@ Salesforce call (plus one empty ForceManager page per bidirectional entity).
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from server.clients.errors import PermanentError
 from server.entities import Entity, spec_for
 from server.models import RecordLink
 from workers.sync import cursors, probe, store
@@ -19,9 +21,12 @@ from workers.sync.apply import BATCH, Batch, apply
 from workers.sync.context import Engine
 from workers.sync.convert import parse_datetime
 from workers.sync.decide import decide
+from workers.sync.extra_fields import ensure_extra_fields
 from workers.sync.mapping import from_forcemanager
 from workers.sync.parents import prefetch_forcemanager_parents, prefetch_salesforce_parents
 from workers.sync.upkeep import mind_the_deleted_window, retries, save_retries
+
+log = logging.getLogger(__name__)
 
 SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 # Re-read a little before each cursor: rows committed late with an earlier timestamp are not
@@ -41,10 +46,22 @@ async def run_incremental(engine: Engine) -> None:
         )
     changed = await probe.changed(engine.sf, probes)
     for entity in entities:
-        await sync_entity(
-            engine, entity, sf_rows[entity], changed[spec_for(entity).salesforce_object]
-        )
-        await mind_the_deleted_window(engine, entity, sf_rows[entity])
+        sf_changed = changed[spec_for(entity).salesforce_object]
+        try:
+            try:
+                await sync_entity(engine, entity, sf_rows[entity], sf_changed)
+            except PermanentError as exc:
+                if exc.code != "INVALID_FIELD":
+                    raise
+                # A custom field we map was deleted or renamed in Salesforce.
+                await ensure_extra_fields(engine, entity)
+                await sf_rows[entity].refresh_from_db()  # it keeps the new field list
+                await sync_entity(engine, entity, sf_rows[entity], sf_changed)
+            await mind_the_deleted_window(engine, entity, sf_rows[entity])
+        except PermanentError as exc:
+            # This entity cannot be read or written as configured; the others go on.
+            log.warning("org %s: %s skipped this run: %s", engine.org_id, entity, exc.code)
+            engine.entity_errors.append(f"{entity.value}: {exc.code}: {exc.message}")
 
 
 def owns_new_forcemanager_records(engine: Engine, entity: Entity) -> bool:

@@ -16,9 +16,9 @@ from server.entities import Entity, Flow, spec_for
 from server.models import Backup, RecordLink, SyncAction
 from workers.sync import cursors, probe, store
 from workers.sync.apply import BATCH, Batch, Op, apply
-from workers.sync.context import Engine, map_with_custom_fields
+from workers.sync.context import Engine
 from workers.sync.convert import parse_datetime
-from workers.sync.fields import CUSTOM_TYPES, extra_field_name
+from workers.sync.extra_fields import create_extra_fields
 from workers.sync.mapping import from_salesforce
 from workers.sync.parents import prefetch_salesforce_parents
 
@@ -56,37 +56,6 @@ async def _backup(engine: Engine, row: store.SyncCursor) -> Backup:
         backup = await backups.start(engine.org_id, engine.run.id, resources)
         await store.save_cursor(row, backup_id=backup.id)
     return backup
-
-
-async def create_extra_fields(engine: Engine) -> None:
-    """Every custom field of the synced objects gets a ForceManager extra field (reused when
-    one of that name exists). The list is kept for later runs, which then need no describe."""
-    for entity in engine.entities:
-        spec = spec_for(entity)
-        described = await engine.sf.describe(spec.salesforce_object)
-        existing = {
-            str(f.get("fieldName") or f.get("name")) for f in await engine.fm.extra_fields(
-                spec.forcemanager_resource
-            )
-        }
-        kept: list[list[str]] = []
-        for field in described.fields:
-            if not field.custom or field.type not in CUSTOM_TYPES:
-                continue
-            name = extra_field_name(field.name)
-            if name not in existing:
-                await engine.fm.create_extra_field(
-                    spec.forcemanager_resource,
-                    name,
-                    CUSTOM_TYPES[field.type][0],
-                    label=field.label,
-                    values=list(field.picklist_values) or None,
-                )
-                existing.add(name)
-            kept.append([field.name, field.type])
-        row = await store.cursor(engine.org_id, entity, store.SALESFORCE)
-        await store.save_cursor(row, custom_fields=kept)
-        engine.maps[entity] = await map_with_custom_fields(engine.org_id, entity)
 
 
 async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None:

@@ -71,9 +71,12 @@ async def _execute(redis: Redis | None, org_id: int, run: SyncRun) -> str:
             await finish_initial_sync(org_id)
         else:
             await run_incremental(engine)
+        problems = list(engine.entity_errors)
         if engine.failed:
+            problems.append(f"{engine.failed} record(s) failed; see the sync log")
+        if problems:
             status = RunStatus.PARTIAL
-            reason = f"{engine.failed} record(s) failed; see the sync log"
+            reason = "; ".join(problems)
     except QuotaExceeded:
         status = RunStatus.PARTIAL
         reason = (
