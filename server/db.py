@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from server.config import get_settings
@@ -11,6 +12,9 @@ MODELS = ["server.models"]
 
 def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
     url = database_url or get_settings().database_url
+    if url.startswith("sqlite://") and ":memory:" not in url:
+        # aiosqlite hangs (instead of failing) when the file's folder does not exist.
+        Path(url.removeprefix("sqlite://").split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
     return {
         "connections": {"default": url},
         "apps": {
