@@ -201,3 +201,11 @@ async def test_salesforce_objects(http: httpx.AsyncClient, sandboxes: tuple) -> 
     for obj in got:
         assert all(f["name"].endswith("__c") for f in obj["customFields"]), obj
     assert any(obj["customFields"] for obj in got)
+
+
+def test_name_normalization() -> None:
+    from server.integration.users import normalize_name
+
+    assert normalize_name("  JOSÉ   María  Núñez ") == normalize_name("jose maria nunez")
+    assert normalize_name("Ærøskøbing") != normalize_name("Other")
+    assert normalize_name("J. Núñez") != normalize_name("José Núñez")
