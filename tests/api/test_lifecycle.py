@@ -225,3 +225,15 @@ async def test_schedule_offset_is_stable_per_org() -> None:
     nxt = next_run_after(now, 30, 15)
     assert nxt == datetime(2025, 1, 1, 12, 0, 30, tzinfo=UTC)
     assert next_run_after(nxt, 30, 15) == datetime(2025, 1, 1, 12, 15, 30, tzinfo=UTC)
+
+
+async def test_concurrent_transitions_move_once(http: httpx.AsyncClient) -> None:
+    import asyncio
+
+    org = await new_org(http, "Race", forcemanager_public_key="pk", forcemanager_private_key="sk")
+    await enable(org)
+    await Integration.filter(organization_id=org.org_id).update(state=IntegrationState.ACTIVE)
+    answers = await asyncio.gather(*(org.data(mutation("pauseSync")) for _ in range(5)))
+    kinds = sorted(a["pauseSync"]["__typename"] for a in answers)
+    assert kinds == ["SalesforceIntegration"] + ["WrongState"] * 4
+    assert (await state(org))["state"] == "PAUSED"
