@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import importlib.util
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -99,13 +97,9 @@ def _makemigrations() -> int:
 
 
 def _demo() -> int:
-    if importlib.util.find_spec("server.demo") is None:
-        print("error: the demo (server/demo.py) is not part of this build", file=sys.stderr)
-        return 1
-    result = importlib.import_module("server.demo").main()
-    if asyncio.iscoroutine(result):
-        result = asyncio.run(result)
-    return int(result or 0)
+    from server.demo import main as demo
+
+    return demo()
 
 
 def parser() -> argparse.ArgumentParser:
