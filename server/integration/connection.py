@@ -135,6 +135,19 @@ async def _store_connection(
     }
     async with in_transaction():
         integration = await get_integration(org_id)
+        switching = (
+            integration.salesforce_org_id
+            and session.org_id
+            and session.org_id != integration.salesforce_org_id
+        )
+        if switching and await initial_load_done(org_id):
+            # Record links and cursors belong to the synced org: another one needs a fresh
+            # start (disable, enable, connect, initial sync).
+            raise InvalidInput(
+                f"These credentials are for Salesforce org {session.org_id}, but this "
+                f"integration syncs org {integration.salesforce_org_id}; disable and enable "
+                "the integration to switch orgs."
+            )
         if integration.state in (S.ENABLED, S.CONNECTED):
             return await transition(
                 org_id, [S.ENABLED, S.CONNECTED], S.CONNECTED, "connect Salesforce", **fields

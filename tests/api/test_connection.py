@@ -195,3 +195,22 @@ async def test_reconnecting_clears_an_error(http: httpx.AsyncClient, sandboxes: 
         "mutation { resumeSync { ... on SalesforceIntegration { state nextRunAt } } }"
     )
     assert resumed["resumeSync"]["state"] == "ACTIVE" and resumed["resumeSync"]["nextRunAt"]
+
+
+async def test_reconnecting_to_another_salesforce_org_is_refused(
+    http: httpx.AsyncClient, sandboxes: tuple
+) -> None:
+    from server.models import RunKind, RunStatus, SyncRun
+
+    sf, fm = sandboxes
+    api = await org_with_keys(http, fm)
+    await enable(api)
+    await connect_with_password(api, sf)
+    await Integration.filter(organization_id=api.org_id).update(
+        state="ACTIVE", salesforce_org_id="00D000000000OTHER"
+    )
+    await SyncRun.create(organization_id=api.org_id, kind=RunKind.INITIAL, status=RunStatus.SUCCESS)
+    got = await connect_with_password(api, sf)
+    assert got["__typename"] == "InvalidInput" and "00D000000000OTHER" in got["message"]
+    row = await Integration.get(organization_id=api.org_id)
+    assert row.salesforce_org_id == "00D000000000OTHER" and row.state == "ACTIVE"
