@@ -6,7 +6,7 @@ next ticks); the others go on."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server.clients.errors import RecordResult
@@ -180,9 +180,14 @@ async def apply(engine: Engine, batch: Batch) -> None:
                   and op.action is SyncAction.UPDATED]
     sf_deletes = [op for op in batch.ops if op.flow is Flow.FORCEMANAGER_TO_SALESFORCE
                   and op.action is SyncAction.DELETED]
+    required = salesforce_create_defaults(batch.entity)
     for chunk in _chunks(sf_creates):
         outgoing = [to_salesforce(emap, op.values) for op in chunk]
-        results = await engine.sf.create(sobject, [out.payload for out in outgoing])
+        payloads = [
+            {**out.payload, **{k: v for k, v in required.items() if out.payload.get(k) is None}}
+            for out in outgoing
+        ]
+        results = await engine.sf.create(sobject, payloads)
         ext_ids: list[dict[str, Any]] = []
         # Salesforce fills in what we left out (owner, defaults): read the new records back
         # so their next appearance in the change feed is recognised as our own write.
@@ -211,10 +216,24 @@ async def apply(engine: Engine, batch: Batch) -> None:
         results = await engine.sf.update(
             sobject, [{**out.payload, "Id": op.salesforce_id} for op, out in pending]
         )
+        gone: list[Op] = []
         for (op, out), result in zip(pending, results, strict=True):
+            if result.error_code == "ENTITY_IS_DELETED":
+                gone.append(op)  # deleted in Salesforce meanwhile: that deletion wins
+                continue
             if result.success:
                 succeeded(op, out.readback, {})
             record(op, result)
+        if gone:
+            results = await engine.fm.bulk_delete(resource, [op.forcemanager_id for op in gone])
+            for op, result in zip(gone, results, strict=True):
+                deletion = Op(SyncAction.DELETED, Flow.SALESFORCE_TO_FORCEMANAGER, op.link,
+                              salesforce_id=op.salesforce_id,
+                              forcemanager_id=op.forcemanager_id, name=op.name)
+                if result.success or result.error_code == "NOT_FOUND":
+                    result = RecordResult(result.id, True)
+                    succeeded(deletion, {}, {})
+                record(deletion, result)
     for chunk in _chunks(sf_deletes):
         results = await engine.sf.delete([op.salesforce_id for op in chunk])
         for op, result in zip(chunk, results, strict=True):
@@ -225,6 +244,19 @@ async def apply(engine: Engine, batch: Batch) -> None:
 
     await store.save_links(new_links, [link for link in changed.values() if link.id])
     await engine.log(logs)
+
+
+def salesforce_create_defaults(entity: Entity) -> dict[str, Any]:
+    """Values Salesforce requires on create that a ForceManager record may lack."""
+    now = datetime.now(UTC)
+    if entity is Entity.OPPORTUNITY:
+        # ForceManager's forecast date is optional; Salesforce's close date is not.
+        return {"CloseDate": (now + timedelta(days=30)).date().isoformat()}
+    if entity is Entity.EVENT:
+        start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        return {"ActivityDateTime": start.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+                "DurationInMinutes": 60}
+    return {}
 
 
 async def _read_back(

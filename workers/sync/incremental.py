@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server.clients.errors import PermanentError
@@ -32,19 +32,37 @@ SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 # Re-read a little before each cursor: rows committed late with an earlier timestamp are not
 # missed, and echo suppression makes the re-read rows cost nothing but the read.
 OVERLAP = timedelta(minutes=2)
+# How long after a second ends before no more rows get stamped with it (clock skew
+# between us and Salesforce included).
+SECOND_SETTLED = timedelta(seconds=5)
 
 
 async def run_incremental(engine: Engine) -> None:
     entities = engine.entities
     sf_rows = {e: await store.cursor(engine.org_id, e, store.SALESFORCE) for e in entities}
     probes: dict[str, probe.Cursor | None] = {}
+    young: set[Entity] = set()
     for entity, row in sf_rows.items():
         at = cursors.salesforce(row.value)
         seen = int((row.state or {}).get("at_cursor", 0))
         probes[spec_for(entity).salesforce_object] = (
             None if at is None else probe.Cursor(at[0], seen)
         )
+        state = row.state or {}
+        read_at = state.get("read_at")
+        if (
+            at is not None
+            and read_at
+            and parse_datetime(read_at) - at[0] < SECOND_SETTLED
+            and state.get("rechecked") != row.value
+        ):
+            # The last read came while the cursor's second was still open: a row stamped
+            # later in that second looks unchanged to the counts. Read the overlap again,
+            # once for this cursor.
+            young.add(entity)
     changed = await probe.changed(engine.sf, probes)
+    for entity in young:
+        changed[spec_for(entity).salesforce_object] = True
     for entity in entities:
         sf_changed = changed[spec_for(entity).salesforce_object]
         try:
@@ -113,6 +131,9 @@ async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: b
             for begin in range(0, len(page), BATCH):
                 await _salesforce_chunk(engine, entity, page[begin : begin + BATCH], fm_changes)
     if sf_changed:
+        await store.save_cursor(
+            sf_row, read_at=datetime.now(UTC).isoformat(), rechecked=sf_row.value
+        )
         after = cursors.salesforce(sf_row.value)
         start = None if after is None else (after[0] - OVERLAP, cursors.FLOOR_ID)
         tail = cursors.TailCounter()

@@ -72,6 +72,7 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
     tail = cursors.TailCounter()
     async for page in engine.sf.query_changes(spec.salesforce_object, emap.salesforce_fields,
                                               since):
+        read_at = datetime.now(UTC).isoformat()  # see incremental.SECOND_SETTLED
         for start in range(0, len(page), BATCH):
             chunk = list(page[start : start + BATCH])
             links = await store.links_by_salesforce(engine.org_id, entity,
@@ -106,7 +107,8 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
                 "processed": processed,
                 "pending": [],
             }
-            await store.save_cursor(row, state["after"], load=state, at_cursor=tail.count)
+            await store.save_cursor(row, state["after"], load=state, at_cursor=tail.count,
+                                    read_at=read_at)
             await engine.progress(entity, processed, total)
     failed = engine.retry.get(entity, {}).get(store.SALESFORCE, set())
     await store.save_cursor(row, load={**state, "done": True},
