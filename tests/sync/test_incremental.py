@@ -206,3 +206,26 @@ async def test_one_way_entities_never_write_to_salesforce(
         )
     finally:
         await world.fm_client.aclose()
+
+
+async def test_edit_in_forcemanager_of_a_record_salesforce_deleted_meanwhile(
+    world: World,
+) -> None:
+    await _loaded(world)
+    opportunity = next(o for o in world.sf_records("Opportunity")
+                       if not o["IsDeleted"] and o["AccountId"])
+    account_twin = (await world.link(Entity.ACCOUNT, opportunity["AccountId"])).forcemanager_id
+    opp_twin = (await world.link(Entity.OPPORTUNITY, opportunity["Id"])).forcemanager_id
+    # Deleting the account in ForceManager deletes it in Salesforce, which takes its
+    # opportunities along, while someone edits one of them in ForceManager.
+    world.fm.delete("accounts", account_twin)
+    world.fm.edit("opportunities", opp_twin, {"total": 123.0})
+
+    run = await world.sync()
+
+    assert world.sf.admin.get("Opportunity", opportunity["Id"])["IsDeleted"] is True
+    assert (await world.fm_client.get("opportunities", opp_twin))["deleted"] is True
+    entries = [e for e in await world.log(run) if e.entity == "OPPORTUNITY"]
+    assert [(e.action, e.direction, e.status) for e in entries] == [
+        (SyncAction.DELETED, Flow.SALESFORCE_TO_FORCEMANAGER, SyncStatus.SUCCESS)]
+    assert (await world.link(Entity.OPPORTUNITY, opportunity["Id"])).deleted
