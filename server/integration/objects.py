@@ -27,7 +27,7 @@ class SalesforceObject:
 async def salesforce_objects(org_id: int) -> list[SalesforceObject]:
     """Catalogue objects present in the org (describeGlobal), with their custom fields."""
     client = await salesforce_client(org_id)
-    async with calling("Salesforce"):
+    async with client, calling("Salesforce"):
         available = {o.name: o for o in await client.describe_global()}
         specs = [s for s in CATALOGUE.values() if s.salesforce_object in available]
         describes = await asyncio.gather(*(client.describe(s.salesforce_object) for s in specs))

@@ -64,6 +64,7 @@ async def _users(org_id: int) -> tuple[list[User], list[User]]:
             sf_rows = await sf.active_users()
     finally:
         await fm.aclose()
+        await sf.aclose()
     forcemanager = [
         User(str(r["id"]), f"{r.get('name') or ''} {r.get('lastName') or ''}", r.get("email"))
         for r in fm_rows
