@@ -61,8 +61,10 @@ async def test_tick_enqueues_due_orgs_only_and_moves_their_turn_on(
         due = await Integration.get(organization_id=made["due"])
         assert due.next_run_at > now
         assert int(due.next_run_at.timestamp()) % 900 == due.schedule_offset_seconds
-        # The next minute's tick finds nothing new to do for that org.
-        assert made["due"] not in await tick(pool, now + timedelta(minutes=1))
+        # Ticks before its new turn find nothing to do for that org; its turn enqueues it.
+        assert made["due"] not in await tick(pool, due.next_run_at - timedelta(seconds=1))
+        await pool.delete(f"arq:job:{sync_job_id(made['due'])}")
+        assert made["due"] in await tick(pool, due.next_run_at)
     finally:
         keys = [k async for k in pool.scan_iter(match=f"arq:*{redis_prefix}*")]
         if keys:
