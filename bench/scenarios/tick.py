@@ -69,6 +69,7 @@ async def run(size: Size) -> list[Figure]:
                 # the measured ticks start once the load is out of that overlap.
                 await asyncio.sleep(OVERLAP.total_seconds() + 5)
             _, sf_idle, fm_idle = await tick(values, boxes, org_id)
+            idle_counters = boxes.fm_counters()
             edit_both_sides(boxes, changes)
             seconds, sf_calls, fm_calls = await tick(values, boxes, org_id)
             counters = {"salesforce": boxes.sf_counters(), "forcemanager": boxes.fm_counters()}
@@ -82,7 +83,8 @@ async def run(size: Size) -> list[Figure]:
                "one Composite probe", "1 call", sf_idle == 1),
         Figure("tick", "no changes, 5 entities: ForceManager calls", fm_idle, "calls",
                note="" if size.name == "full" else "ticks right after the load: ForceManager "
-               "reads re-read the load's writes (incremental.OVERLAP)"),
+               "reads re-read the load's writes (incremental.OVERLAP)",
+               extra={"counters": idle_counters}),
         Figure("tick", f"{tag}: Salesforce calls", sf_calls, "calls", sf_bound,
                "probe + ⌈C/2000⌉ + ⌈C/200⌉", "≤ 1.1x bound", at_most(sf_calls / sf_bound, 1.1),
                extra={"counters": counters["salesforce"]}),
