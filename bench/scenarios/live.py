@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import sys
 import time
 from datetime import UTC, datetime
@@ -96,7 +97,8 @@ async def run(size: Size) -> list[Figure]:
             cpu_before, started = cpu_seconds(api.proc.pid), time.perf_counter()
             published = await publish(redis, org.id, rate, size.live_seconds)
             await asyncio.sleep(2.0)  # let the last events arrive
-            api_cpu = (cpu_seconds(api.proc.pid) - cpu_before) / (time.perf_counter() - started)
+            window = time.perf_counter() - started
+            api_cpu = (cpu_seconds(api.proc.pid) - cpu_before) / window
             busy_mb, peak_mb = api.memory_mb()
             got = await collect(procs)
         finally:
@@ -116,6 +118,10 @@ async def run(size: Size) -> list[Figure]:
                met=at_least(delivered, 1.0),
                note=f"feed resets: {got['resets']}" if got["resets"] else "",
                extra={"expected": expected, "received": got["received"]}),
+        Figure("live", f"{tag}: messages delivered per second", got["received"] / window,
+               "msg/s", rate * count, "offered: subscribers x events/s",
+               note="what one API process pushed out; the offered load needs this many "
+               f"processes: {math.ceil(rate * count / max(got['received'] / window, 1))}"),
         Figure("live", f"{tag}: API process CPU", api_cpu * 100, "% of a core",
                note="near 100 % = the API process is the bottleneck (one event loop)"),
         Figure("live", f"{tag}: API memory", busy_mb, "MB", idle_mb, "idle API process",

@@ -23,7 +23,8 @@ def test_live_scenario_writes_every_figure(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out.read_text())
     names = [f["name"].split(": ", 1)[1] for f in result["figures"]]
-    assert names == ["latency p50", "latency p99", "delivered", "API memory"]
+    assert names == ["latency p50", "latency p99", "delivered", "messages delivered per second",
+                     "API process CPU", "API memory"]
     assert all(f["value"] is not None and f["value"] > 0 for f in result["figures"])
     delivered = next(f for f in result["figures"] if f["name"].endswith("delivered"))
     assert delivered["value"] == 100.0 and delivered["met"] is True
