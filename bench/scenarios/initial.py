@@ -107,6 +107,6 @@ async def run(size: Size) -> list[Figure]:
                                 answer, limited=False)
     accounts = size.limited_load
     answer, _, _ = await load(accounts, limited=True)
-    figures += load_figures(f"{label(accounts)} acc + {label(2 * accounts)} con", accounts,
-                            answer, limited=True)
+    figures += load_figures(f"{label(accounts)} acc + {label(2 * accounts)} con, limit on",
+                            accounts, answer, limited=True)
     return figures
