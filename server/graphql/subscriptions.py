@@ -14,6 +14,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from server.entities import Entity, Flow
+from server.graphql.types import SyncRecord
 from server.live import PROGRESS, RECORDS, InvalidCursor, LiveHub, Reset, StreamId
 from server.live.access import TokenWatch
 from server.models.sync import RunKind, RunStatus, SyncAction, SyncStatus
@@ -29,20 +30,7 @@ strawberry.enum(RunStatus)
 
 
 @strawberry.type(description="A synced record, as recentSyncRecords shows it, plus its cursor.")
-class SyncEvent:
-    id: strawberry.ID
-    entity: Entity
-    record_name: str | None
-    salesforce_id: str | None
-    forcemanager_id: strawberry.ID | None
-    action: SyncAction
-    direction: Flow
-    status: SyncStatus
-    error_code: str | None
-    error_message: str | None
-    owner_fallback: bool
-    run_id: int | None
-    at: datetime
+class SyncEvent(SyncRecord):
     cursor: str = strawberry.field(description="Pass as `after` to resume just after this event.")
 
 
