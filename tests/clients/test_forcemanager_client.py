@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -86,6 +87,20 @@ async def test_list_pages_through_everything(forcemanager_sandbox):
         live = [r async for p in client.list("accounts") for r in p]
         assert [r["id"] for r in live] == store.ids("accounts", include_deleted=False)
         assert 1100 < len(live) < 1200 and not any(r["deleted"] for r in live)
+
+
+@pytest.mark.forcemanager_sandbox(accounts=1150)
+async def test_list_stops_at_a_short_page_and_says_when_the_server_answered(
+    forcemanager_sandbox,
+):
+    before = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=2)
+    async with make_client(forcemanager_sandbox, page_size=100) as client:
+        pages = [page async for page in client.list("accounts", include_deleted=True)]
+        after = datetime.now(UTC)
+    assert [len(p) for p in pages] == [100] * 11 + [50]
+    assert [r["id"] for p in pages for r in p] == list(range(1, 1151))
+    assert kinds(forcemanager_sandbox)["list accounts"] == 12  # no empty page asked for
+    assert all(before <= p.server_time <= after for p in pages)
 
 
 async def test_list_passes_where_and_order(forcemanager_sandbox, client):
@@ -301,4 +316,4 @@ async def test_a_custom_transport_reaches_the_app_in_process():
                                   rate_limit=None, transport=transport) as client:
         rows = [r async for page in client.list("accounts", include_deleted=True) for r in page]
     assert [r["id"] for r in rows] == [1, 2, 3]
-    assert sandbox.counters.snapshot()["by_kind"]["list accounts"] == 2
+    assert sandbox.counters.snapshot()["by_kind"]["list accounts"] == 1  # a short page ends it

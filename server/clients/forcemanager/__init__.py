@@ -2,5 +2,6 @@
 
 from server.clients.forcemanager.client import ForceManagerClient
 from server.clients.forcemanager.pacing import Pacer
+from server.clients.forcemanager.responses import Page
 
-__all__ = ["ForceManagerClient", "Pacer"]
+__all__ = ["ForceManagerClient", "Pacer", "Page"]

@@ -24,11 +24,14 @@ from server.clients.errors import (
 )
 from server.clients.forcemanager.pacing import Pacer
 from server.clients.forcemanager.responses import (
+    Page,
     describe,
     error_of,
+    page_size_served,
     read_json,
     record_result,
     retry_after,
+    server_time,
 )
 
 SESSION_HEADER = "X-Session-Key"
@@ -99,9 +102,13 @@ class ForceManagerClient:
         where: str | None = None,
         order: str | None = None,
         include_deleted: bool = False,
-    ) -> AsyncIterator[list[dict[str, Any]]]:
-        """Pages of records, from page 0 until an empty page. Soft-deleted rows come back only
-        with include_deleted (the API returns them unless the filter excludes them)."""
+    ) -> AsyncIterator[Page]:
+        """Pages of records from page 0 on. Soft-deleted rows come back only with
+        include_deleted (the API returns them unless the filter excludes them).
+
+        The read stops at the first page shorter than the page size the server says it used
+        (its `count` header), or, when it does not say, at the first empty page. Each page
+        carries the server's clock when it answered (`Page.server_time`, from `Date`)."""
         if not include_deleted:
             where = f"({where}) AND deleted = false" if where else "deleted = false"
         page = 0
@@ -121,7 +128,10 @@ class ForceManagerClient:
                 )
             if not rows:
                 return
-            yield rows
+            yield Page(rows, server_time(response))
+            served = page_size_served(response)
+            if served is not None and len(rows) < served:
+                return
             page += 1
 
     def list_records(
@@ -131,7 +141,7 @@ class ForceManagerClient:
         where: str | None = None,
         order: str | None = None,
         include_deleted: bool = False,
-    ) -> AsyncIterator[list[dict[str, Any]]]:
+    ) -> AsyncIterator[Page]:
         """The same as list(), for code where a method named `list` shadows the builtin."""
         return self.list(resource, where=where, order=order, include_deleted=include_deleted)
 

@@ -3,6 +3,8 @@ per-item results of bulk calls."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -32,6 +34,34 @@ def error_of(response: httpx.Response) -> tuple[str, str]:
         message = body.get("message") or body.get("Message") or response.reason_phrase
         return (code if isinstance(code, str) and code else fallback), str(message)
     return fallback, (response.text[:200] or response.reason_phrase)
+
+
+class Page(list):
+    """One page of a list read. `server_time` is ForceManager's clock when it answered (from
+    the `Date` header, whole seconds, rounded down), None when it did not say."""
+
+    server_time: datetime | None
+
+    def __init__(self, rows: list[dict[str, Any]], server_time: datetime | None = None) -> None:
+        super().__init__(rows)
+        self.server_time = server_time
+
+
+def server_time(response: httpx.Response) -> datetime | None:
+    try:
+        moment = parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def page_size_served(response: httpx.Response) -> int | None:
+    """The page size the server used (its `count` header), when it says."""
+    try:
+        served = int(response.headers.get("count", ""))
+    except ValueError:
+        return None
+    return served if served > 0 else None
 
 
 def retry_after(response: httpx.Response) -> float | None:
