@@ -35,6 +35,12 @@ OVERLAP = timedelta(minutes=2)
 # How long after a second ends before no more rows get stamped with it (clock skew
 # between us and Salesforce included).
 SECOND_SETTLED = timedelta(seconds=5)
+# ForceManager stamps dateUpdated when it writes; a write still in flight when a read
+# begins gets a stamp at most this long before the server's clock at the read (`Date`,
+# whole seconds, rounded down). The next read starts there instead of OVERLAP before the
+# newest change, so a quiet tick reads one short page per resource, not the last minutes.
+FM_SETTLED = timedelta(seconds=5)
+UNKNOWN = datetime.min.replace(tzinfo=UTC)  # a read whose answer had no Date header
 
 
 async def run_incremental(engine: Engine) -> None:
@@ -82,6 +88,17 @@ async def run_incremental(engine: Engine) -> None:
             engine.entity_errors.append(f"{entity.value}: {exc.code}: {exc.message}")
 
 
+def forcemanager_since(fm_row: Any) -> datetime | None:
+    """Where a ForceManager change read starts (strictly after): FM_SETTLED before the
+    server's clock at the last read, or, when that is not known (the cursor the initial
+    load leaves, a server that sends no Date), OVERLAP before the newest change seen."""
+    read_from = (fm_row.state or {}).get("read_from")
+    if read_from:
+        return parse_datetime(read_from)
+    since = cursors.forcemanager(fm_row.value)
+    return None if since is None else since - OVERLAP
+
+
 def owns_new_forcemanager_records(engine: Engine, entity: Entity) -> bool:
     """Task and Event share ForceManager's activities: one created in ForceManager becomes a
     Task (an Event when only Event is synced both ways)."""
@@ -99,14 +116,15 @@ async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: b
     fm_changes: dict[int, dict[str, Any]] = {}
     fm_row = None
     fm_latest: datetime | None = None
+    fm_answered: datetime | None = None  # ForceManager's clock when the read began
     if engine.bidirectional(entity):
         fm_row = await store.cursor(engine.org_id, entity, store.FORCEMANAGER)
-        fm_since = cursors.forcemanager(fm_row.value)
-        where = None
-        if fm_since is not None:
-            where = f"dateUpdated > '{cursors.fm_literal(fm_since - OVERLAP)}'"
+        fm_since = forcemanager_since(fm_row)
+        where = None if fm_since is None else f"dateUpdated > '{cursors.fm_literal(fm_since)}'"
         async for page in engine.fm.list(spec.forcemanager_resource, where=where,
                                          include_deleted=True):
+            if fm_answered is None:
+                fm_answered = page.server_time or UNKNOWN
             for record in page:
                 fm_changes[int(record["id"])] = record
                 if record.get("dateUpdated"):
@@ -157,8 +175,15 @@ async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: b
         records = list(fm_changes.values())
         for begin in range(0, len(records), BATCH):
             await _forcemanager_chunk(engine, entity, records[begin : begin + BATCH])
-    if fm_row is not None and fm_latest is not None:
-        await store.save_cursor(fm_row, fm_latest.isoformat())
+    if fm_row is not None and (fm_latest is not None or fm_answered not in (None, UNKNOWN)):
+        await store.save_cursor(
+            fm_row,
+            fm_latest.isoformat() if fm_latest is not None else None,
+            read_from=(
+                None if fm_answered in (None, UNKNOWN)
+                else (fm_answered - FM_SETTLED).isoformat()
+            ),
+        )
     await save_retries(engine, entity, sf_row, sf_retry, fm_row, fm_retry)
 
 
