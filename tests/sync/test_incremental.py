@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from server.clients.forcemanager import ForceManagerClient
 from server.entities import Direction, Entity, Flow
 from server.models import RunKind, RunStatus, SyncAction, SyncCursor, SyncStatus
 from tests.sync.conftest import World, connect_org
+from workers.sync import incremental
+from workers.sync import run as run_module
 
 
 async def _loaded(world: World) -> tuple[dict, dict]:
@@ -34,6 +40,31 @@ async def test_a_tick_with_no_changes_writes_and_logs_nothing(world: World) -> N
     writes = {k: v for k, v in fm_after.items() if k.startswith(("POST", "PUT", "DELETE"))
               and v != fm_before.get(k)}
     assert writes == {}, writes
+
+
+async def test_an_idle_tick_reads_one_short_page_per_forcemanager_resource(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However much the previous tick read, the next one with nothing new costs the login
+    and one list call per bidirectional resource: it starts from the previous read's time
+    on ForceManager's clock, not from before the newest change it saw."""
+    monkeypatch.setattr(incremental, "FM_SETTLED", timedelta(seconds=1))
+    make_client = run_module.forcemanager_client
+
+    async def small_pages(org_id: int) -> ForceManagerClient:
+        client = await make_client(org_id)
+        client.page_size = 2  # what the load wrote spans many pages
+        return client
+
+    monkeypatch.setattr(run_module, "forcemanager_client", small_pages)
+    await _loaded(world)
+    await asyncio.sleep(4)  # the load ends before FM_SETTLED and the Date header's seconds
+    first = await world.sync()  # reads the load back: many pages
+    assert first.status is RunStatus.SUCCESS and first.forcemanager_calls > 1 + 3 * 2
+    idle = await world.sync()
+    assert idle.status is RunStatus.SUCCESS and await world.log(idle) == []
+    assert idle.forcemanager_calls == 1 + 3  # login + accounts, contacts, opportunities
+    assert idle.salesforce_calls == 1
 
 
 async def test_salesforce_edit_flows_to_forcemanager(world: World) -> None:
