@@ -12,7 +12,7 @@ from server.entities import Direction, Entity, spec_for
 from server.events import publish_progress
 from server.models import EntitySetting, Integration, SyncRun, UserMatch
 from server.synclog.service import LogRecord, write
-from workers.sync import store
+from workers.sync import store, value_lists
 from workers.sync.fields import MAPS, EntityMap, Field, custom_field
 from workers.sync.mapping import Lookups
 
@@ -82,13 +82,13 @@ class Engine:
 
     async def value_lists(self) -> None:
         """Load the ForceManager value lists the maps use, once per run and only when a
-        record needs converting (a tick with no changes reads none)."""
+        record needs converting (a tick with no changes reads none); value_lists.py keeps
+        them between runs."""
         if self._value_lists_loaded:
             return
         names = {f.value_list for m in self.maps.values() for f in m.fields if f.value_list}
         names |= {vl for m in self.maps.values() for _, vl, _ in m.forcemanager_defaults}
-        for name in sorted(names):
-            self.lookups.value_lists[name] = await self.fm.value_list(name)
+        self.lookups.value_lists.update(await value_lists.load(self.org_id, self.fm, names))
         self._value_lists_loaded = True
 
     def defaults(self, entity: Entity) -> dict[str, int]:

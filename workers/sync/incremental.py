@@ -16,7 +16,7 @@ from typing import Any
 from server.clients.errors import PermanentError
 from server.entities import Entity, spec_for
 from server.models import RecordLink
-from workers.sync import cursors, probe, store
+from workers.sync import cursors, probe, store, value_lists
 from workers.sync.apply import BATCH, Batch, apply
 from workers.sync.context import Engine
 from workers.sync.convert import parse_datetime
@@ -203,9 +203,11 @@ async def _salesforce_chunk(
         paired.append((link, record, fm_record))
     await prefetch_salesforce_parents(engine, entity, records)
     await prefetch_forcemanager_parents(engine, entity, [p[2] for p in paired if p[2]])
+    await value_lists.before_decide(engine, entity, [p[2] for p in paired if p[2]])
     batch = Batch(entity)
     for link, record, fm_record in paired:
         decide(engine, entity, batch, link, record, fm_record)
+    await value_lists.before_apply(engine, entity, batch)
     await apply(engine, batch)
 
 
@@ -227,6 +229,7 @@ async def _forcemanager_chunk(
             mine.append((None, record))
     engine.lookups.forget_links()
     await prefetch_forcemanager_parents(engine, entity, [r for _, r in mine])
+    await value_lists.before_decide(engine, entity, [r for _, r in mine])
     batch = Batch(entity)
     adopted: list[RecordLink] = []
     for link, record in mine:
@@ -249,4 +252,5 @@ async def _forcemanager_chunk(
             engine.org_id, entity, [link.salesforce_id for link in adopted]
         )
         await store.save_links([link for link in adopted if link.salesforce_id not in known], [])
+    await value_lists.before_apply(engine, entity, batch)
     await apply(engine, batch)
