@@ -31,6 +31,7 @@ from server.db import tortoise_config
 from server.graphql.context import Resources
 from server.graphql.schema import schema
 from server.live import LiveHub
+from server.live.handlers import LegacyWSHandler, TextWebSocketAdapter, TransportWSHandler
 from server.models import Integration
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,12 @@ def bearer_token(value: str | None) -> str | None:
 
 
 class GraphQLApp(GraphQL):
-    """Strawberry's ASGI view with our context: the caller of the token and shared resources."""
+    """Strawberry's ASGI view with our context: the caller of the token and shared resources;
+    WebSocket handlers that serialize a live event's payload once for all its subscribers."""
+
+    websocket_adapter_class = TextWebSocketAdapter
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> dict[str, Any]:
         caller: Caller | None = None

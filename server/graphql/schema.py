@@ -30,6 +30,7 @@ from server.graphql.reports import ReportsQuery
 from server.graphql.subscriptions import Subscription
 from server.graphql.tokens import TokensMutation, TokensQuery
 from server.graphql.users import UsersMutation, UsersQuery
+from server.live.handlers import SharedEventExecutor
 
 log = logging.getLogger("server.graphql")
 
@@ -115,4 +116,6 @@ schema = Schema(
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaskErrors(should_mask_error=is_unexpected),
     ],
+    # A live event's selection is executed once for all the subscribers that sent it.
+    execution_context_class=SharedEventExecutor,
 )

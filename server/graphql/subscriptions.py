@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -15,11 +15,14 @@ from strawberry.types import Info
 
 from server.entities import Entity, Flow
 from server.graphql.types import SyncRecord
-from server.live import PROGRESS, RECORDS, InvalidCursor, LiveHub, Reset, StreamId
+from server.live import PROGRESS, RECORDS, Entry, InvalidCursor, LiveHub, Reset, StreamId
 from server.live.access import TokenWatch
+from server.live.sharing import EVENTS
 from server.models.sync import RunKind, RunStatus, SyncAction, SyncStatus
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 strawberry.enum(Entity)
 strawberry.enum(Flow)
@@ -145,6 +148,14 @@ def progress_event(cursor: str, data: dict[str, Any]) -> SyncRunProgressEvent:
     )
 
 
+def _shared(entry: Entry, kind: str, make: Callable[[str, dict[str, Any]], T]) -> T:
+    """The event object of an entry: one object for all the subscribers the hub handed the
+    entry to, so that executing their selections on it is done once (server.live.handlers)."""
+    if not entry.shared:
+        return make(entry.cursor, entry.data)
+    return EVENTS.build(entry, kind, lambda: make(entry.cursor, entry.data))
+
+
 def _reset(reset: Reset) -> FeedReset:
     return FeedReset(
         reason=FeedResetReason(reset.reason),
@@ -192,7 +203,7 @@ class Subscription:
                     yield _reset(item)
                     return
                 try:
-                    event = sync_event(item.cursor, item.data)
+                    event = _shared(item, "record", sync_event)
                 except (KeyError, ValueError) as exc:
                     logger.warning("skipping malformed record event %s: %r", item.cursor, exc)
                     continue
@@ -215,7 +226,7 @@ class Subscription:
                         _RESET_MESSAGES[item.reason], extensions={"code": item.reason}
                     )
                 try:
-                    event = progress_event(item.cursor, item.data)
+                    event = _shared(item, "progress", progress_event)
                 except (KeyError, ValueError) as exc:
                     logger.warning("skipping malformed progress event %s: %r", item.cursor, exc)
                     continue

@@ -118,7 +118,7 @@ class _OrgReader:
                 name = key.decode() if isinstance(key, bytes) else key
                 kind = RECORDS if name == streams[RECORDS] else PROGRESS
                 for entry_id, fields in rows:
-                    entry = decode_entry(entry_id, fields)
+                    entry = decode_entry(entry_id, fields, shared=True)
                     self.positions[kind] = entry.id
                     self._fan_out(kind, entry)
 

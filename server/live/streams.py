@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,13 +56,16 @@ class Entry:
 
     id: StreamId
     data: dict[str, Any]
+    # Handed by the hub's reader to every subscriber of the org (the same object to each),
+    # unlike an entry read for one subscriber's catch-up: worth deriving things from once.
+    shared: bool = field(default=False, compare=False)
 
     @property
     def cursor(self) -> str:
         return str(self.id)
 
 
-def decode_entry(entry_id: str | bytes, fields: dict[Any, Any]) -> Entry:
+def decode_entry(entry_id: str | bytes, fields: dict[Any, Any], *, shared: bool = False) -> Entry:
     """An entry's event; an unreadable one (not written by server/events.py) becomes an
     empty event, which the feed skips, rather than breaking every subscriber's feed."""
     raw = fields.get(b"data", fields.get("data", b"{}"))
@@ -73,7 +76,7 @@ def decode_entry(entry_id: str | bytes, fields: dict[Any, Any]) -> Entry:
     if not isinstance(data, dict):
         logger.warning("stream entry %r holds no event", entry_id)
         data = {}
-    return Entry(StreamId.parse(entry_id), data)
+    return Entry(StreamId.parse(entry_id), data, shared)
 
 
 async def last_id(redis: Redis, stream: str) -> StreamId:

@@ -1,0 +1,139 @@
+"""Strawberry's subscription machinery, taught to do an event's work once for all its
+subscribers.
+
+Strawberry runs a subscription's selection against each event for each subscriber, and
+serializes each frame whole. With 500 subscribers of one org that is 500 identical
+executions and 500 identical `json.dumps` per event. Here:
+
+- SharedEventExecutor (the schema's execution context class) keeps the result of executing
+  one subscription request (document, operation, variables, org) against one shared event
+  object (server.live.sharing.EVENTS) and hands that same result to the other subscribers
+  that sent the same request;
+- the WebSocket handlers of both protocols serialize a result's payload once and send each
+  subscriber its frame as that text wrapped with its own operation id.
+
+Anything else (results with errors or extensions, events built for one subscriber, queries
+and mutations) takes Strawberry's ordinary path. The resolvers of a shared event's fields
+must not depend on the caller beyond its org: the org is part of the key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+from graphql import ExecutionResult, print_ast
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+
+from server.live.sharing import EVENTS, IdentityCache
+
+# Results of (shared event, request): a request's results are kept as long as the events.
+RESULTS: IdentityCache[ExecutionResult] = IdentityCache()
+# JSON text of a shared result's payload ({"data": ...}), keyed by the result's data object;
+# "" until the first subscriber's frame serializes it. Other results are not in here: their
+# data is one subscriber's.
+PAYLOADS: IdentityCache[str] = IdentityCache()
+
+
+def _encode(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Executes a subscription's selection against a shared event once per distinct
+    request; every other subscriber with the same request gets the same result object."""
+
+    _request: Hashable | None = None  # this subscription's request, computed once
+    _shared: bool = False  # this per-event copy executes a shared event
+
+    def build_per_event_executor(self, payload: Any) -> SharedEventExecutor:
+        executor = super().build_per_event_executor(payload)
+        if EVENTS.holds(payload):
+            if self._request is None:
+                self._request = self._request_key()
+            executor._request = self._request
+            executor._shared = True
+        return executor  # type: ignore[return-value]
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        if not self._shared:
+            return super().execute_operation(serially)
+        found = RESULTS.get(self.root_value, self._request)
+        if found is not None:
+            return found
+        result = super().execute_operation(serially)
+        # An async resolver's result is left alone; so is one with errors, so that each
+        # subscriber's errors go through Strawberry's processing (logging, masking) as ever.
+        if isinstance(result, ExecutionResult) and not result.errors:
+            RESULTS.put(self.root_value, result, self._request)
+            PAYLOADS.put(result.data, "")
+        return result
+
+    def _request_key(self) -> Hashable:
+        location = self.operation.loc
+        document = location.source.body if location else print_ast(self.operation)
+        variables = json.dumps(
+            self.variable_values.coerced, sort_keys=True, default=repr, separators=(",", ":")
+        )
+        context = self.context_value
+        caller = context.get("caller") if isinstance(context, Mapping) else None
+        org = getattr(caller, "org_id", None)
+        name = self.operation.name.value if self.operation.name else None
+        return (document, name, variables, org)
+
+
+def shared_payload(payload: Mapping[str, Any]) -> str | None:
+    """The JSON text of a next/data payload of a shared result that holds data only (no
+    errors, no extensions), serialized once; None for anything else."""
+    data = payload.get("data")
+    if len(payload) != 1 or data is None:
+        return None
+    text = PAYLOADS.get(data)
+    if text == "":
+        text = _encode(payload)
+        PAYLOADS.put(data, text)
+    return text
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Strawberry's Starlette adapter, plus sending text that is JSON already."""
+
+    async def send_text(self, text: str) -> None:
+        try:
+            await self.ws.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws, with shared payloads."""
+
+    async def send_message(self, message: Any) -> None:
+        if message.get("type") == "next" and isinstance(self.websocket, TextWebSocketAdapter):
+            payload = shared_payload(message["payload"])
+            if payload is not None:
+                frame = f'{{"id":{_encode(message["id"])},"type":"next","payload":{payload}}}'
+                await self.websocket.send_text(frame)
+                return
+        await super().send_message(message)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler):
+    """graphql-ws (the older protocol), with shared payloads."""
+
+    async def send_message(self, message: Any) -> None:
+        if message.get("type") == "data" and isinstance(self.websocket, TextWebSocketAdapter):
+            payload = shared_payload(message["payload"])
+            if payload is not None:
+                frame = f'{{"type":"data","id":{_encode(message["id"])},"payload":{payload}}}'
+                await self.websocket.send_text(frame)
+                return
+        await super().send_message(message)
