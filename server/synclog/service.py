@@ -15,6 +15,27 @@ from tortoise.transactions import in_transaction
 from server.entities import Flow
 from server.events import publish_records
 from server.models import StatCounter, SyncAction, SyncLogEntry, SyncRun, SyncStatus
+from server.synclog.sql import insert_rows
+
+_LOG_COLUMNS = (
+    "organization_id", "run_id", "entity", "salesforce_id", "forcemanager_id", "record_name",
+    "action", "direction", "status", "error_code", "error_message", "conflicts",
+    "owner_fallback", "created_at",
+)
+_COUNTERS = ("created", "updated", "deleted", "failed")
+_STAT_COLUMNS = ("organization_id", "entity", "direction", "hour", *_COUNTERS)
+# One statement for all of a batch's counters (the table is unique on these four).
+_STAT_UPSERT = (
+    "ON CONFLICT (organization_id, entity, direction, hour) DO UPDATE SET "
+    + ", ".join(f"{c} = stat_counter.{c} + excluded.{c}" for c in _COUNTERS)
+)
+
+_CONFLICTS = SyncLogEntry._meta.fields_map["conflicts"]
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return _CONFLICTS.to_db_value(value, SyncLogEntry)  # the model's own JSON encoding
+
 
 _COLUMN = {
     SyncAction.CREATED: "created",
@@ -58,46 +79,31 @@ async def write(
         (r.entity, r.direction, _hour(r.at), r.counter) for r in records
     )
     totals: Counter[str] = Counter(r.counter for r in records)
+    rows = [
+        (
+            org_id, run_id, r.entity, r.salesforce_id, r.forcemanager_id, r.record_name,
+            r.action.value, r.direction.value, r.status.value, r.error_code, r.error_message,
+            _json(r.conflicts), r.owner_fallback, r.at,
+        )
+        for r in records
+    ]
+    # One row per counter row: an upsert may not touch the same row twice.
+    grouped: dict[tuple[str, Flow, datetime], list[int]] = {}
+    for (entity, direction, hour, column), n in counts.items():
+        grouped.setdefault((entity, direction, hour), [0] * len(_COUNTERS))[
+            _COUNTERS.index(column)
+        ] += n
+    stats = [
+        (org_id, entity, direction.value, hour, *numbers)
+        for (entity, direction, hour), numbers in grouped.items()
+    ]
     async with in_transaction():
-        await SyncLogEntry.bulk_create(
-            [
-                SyncLogEntry(
-                    organization_id=org_id,
-                    run_id=run_id,
-                    entity=r.entity,
-                    salesforce_id=r.salesforce_id,
-                    forcemanager_id=r.forcemanager_id,
-                    record_name=r.record_name,
-                    action=r.action,
-                    direction=r.direction,
-                    status=r.status,
-                    error_code=r.error_code,
-                    error_message=r.error_message,
-                    conflicts=r.conflicts,
-                    owner_fallback=r.owner_fallback,
-                    created_at=r.at,
-                )
-                for r in records
-            ]
-        )
-        # bulk_create returns no keys; one org has one run at a time, so its newest rows
-        # are these.
-        ids = await (
-            SyncLogEntry.filter(organization_id=org_id)
-            .order_by("-id")
-            .limit(len(records))
-            .values_list("id", flat=True)
-        )
-        for (entity, direction, hour, column), n in counts.items():
-            counter, _ = await StatCounter.get_or_create(
-                organization_id=org_id, entity=entity, direction=direction, hour=hour
-            )
-            await StatCounter.filter(id=counter.id).update(**{column: F(column) + n})
+        ids = await insert_rows(SyncLogEntry, _LOG_COLUMNS, rows, returning="id")
+        await insert_rows(StatCounter, _STAT_COLUMNS, stats, suffix=_STAT_UPSERT)
         if run_id is not None:
             await SyncRun.filter(id=run_id).update(
                 **{column: F(column) + n for column, n in totals.items()}
             )
-    ids = sorted(ids)
     if redis is not None:
         # One round trip for the whole batch: a round trip per record was a third of an
         # initial load's time (bench: python -m bench --only initial).
