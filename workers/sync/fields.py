@@ -80,6 +80,11 @@ class EntityMap:
         # field() runs for every value of every record written: a scan was O(fields²).
         return {f.key: f for f in self.fields}
 
+    @cached_property
+    def kinds(self) -> tuple[tuple[str, Kind], ...]:
+        """(key, kind) of each field: what converting a whole record walks."""
+        return tuple((f.key, f.kind) for f in self.fields)
+
     @property
     def salesforce_fields(self) -> list[str]:
         return [f.key for f in self.fields]

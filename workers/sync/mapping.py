@@ -9,6 +9,7 @@ rather than guessed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,15 +82,22 @@ def _scalar(kind: Kind, value: Any) -> Any:
     return convert.text(value)
 
 
+# Salesforce wire value → canonical, per kind; every other kind reads as text. A table,
+# not an if-chain: this runs for every field of every record read.
+_FROM_SALESFORCE: dict[Kind, Callable[[Any], Any]] = {
+    Kind.NUMBER: convert.number,
+    Kind.BOOL: convert.boolean,
+    Kind.DATE: convert.date_value,
+    Kind.DATE_AS_DATETIME: convert.date_value,
+    Kind.DATETIME: convert.datetime_value,
+    Kind.MULTI: convert.multi,
+}
+
+
 def from_salesforce(emap: EntityMap, record: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for f in emap.fields:
-        raw = record.get(f.key)
-        if f.kind in (Kind.OWNER, Kind.REFERENCE, Kind.WHAT, Kind.VALUE_LIST, Kind.STREET):
-            values[f.key] = convert.text(raw)
-        else:
-            values[f.key] = _scalar(f.kind, raw)
-    return values
+    get = record.get
+    text = convert.text
+    return {key: _FROM_SALESFORCE.get(kind, text)(get(key)) for key, kind in emap.kinds}
 
 
 def from_forcemanager(
@@ -134,6 +142,24 @@ def forcemanager_readback(
         for f in emap.fields
         if (any if f.kind is Kind.WHAT else all)(name in payload for name in f.forcemanager_fields)
     }
+
+
+def created_readback(
+    emap: EntityMap, out: Outgoing, payload: dict[str, Any], lookups: Lookups
+) -> dict[str, Any]:
+    """What forcemanager_readback gives for a create's payload (every mapped field, None
+    when not written), without reading back what to_forcemanager already knows: its
+    readback is what ForceManager shows for those fields, except value lists (ForceManager
+    names the item its own way) and fields only the create defaults set."""
+    readback = dict.fromkeys(emap.salesforce_fields)
+    readback.update(out.readback)
+    for f in emap.fields:
+        if f.kind is not Kind.VALUE_LIST and f.key in out.readback:
+            continue
+        names = f.forcemanager_fields
+        if (any if f.kind is Kind.WHAT else all)(name in payload for name in names):
+            readback[f.key] = _read_fm(f, payload, lookups)
+    return readback
 
 
 @dataclass

@@ -4,10 +4,13 @@ bulk (one query per page of records, never one per record)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from server.entities import Entity
 from server.models import RecordLink, SyncCursor
+from server.synclog.sql import insert_rows
 
 SALESFORCE = "SALESFORCE"
 FORCEMANAGER = "FORCEMANAGER"
@@ -44,17 +47,60 @@ async def links_by_forcemanager(
 async def parent_links(
     org_id: int, entity: Entity, salesforce_ids: Iterable[str]
 ) -> dict[str, int]:
-    rows = await links_by_salesforce(org_id, entity, salesforce_ids)
-    return {
-        sf: link.forcemanager_id
-        for sf, link in rows.items()
-        if link.forcemanager_id is not None and not link.deleted
-    }
+    wanted = list(set(salesforce_ids))
+    if not wanted:
+        return {}
+    # Two columns, not RecordLink objects with their synced values: a batch of contacts
+    # needs up to 200 of these.
+    rows = await RecordLink.filter(
+        organization_id=org_id, entity=entity.value, salesforce_id__in=wanted,
+        deleted=False, forcemanager_id__not_isnull=True,
+    ).values_list("salesforce_id", "forcemanager_id")
+    return {sf: fm for sf, fm in rows}
 
 
 async def parent_links_back(org_id: int, entity: Entity, fm_ids: Iterable[int]) -> dict[str, int]:
     rows = await links_by_forcemanager(org_id, [entity], fm_ids)
     return {link.salesforce_id: fm for fm, link in rows.items() if not link.deleted}
+
+
+@dataclass
+class NewLink:
+    """A record link to insert, as a row (see insert_links)."""
+
+    entity: str
+    salesforce_id: str
+    forcemanager_id: int | None
+    synced_values: dict[str, Any]
+    salesforce_modstamp: datetime | None = None
+    forcemanager_updated: datetime | None = None
+    deleted: bool = False
+    owner_fallback: bool = False
+
+
+_LINK_COLUMNS = (
+    "organization_id", "entity", "salesforce_id", "forcemanager_id", "synced_values",
+    "salesforce_modstamp", "forcemanager_updated", "deleted", "owner_fallback", "updated_at",
+)
+_SYNCED_VALUES = RecordLink._meta.fields_map["synced_values"]
+
+
+async def insert_links(org_id: int, links: list[NewLink]) -> None:
+    """One multi-row INSERT for a batch's new links (no Model object per record)."""
+    now = datetime.now(UTC)
+    await insert_rows(
+        RecordLink,
+        _LINK_COLUMNS,
+        [
+            (
+                org_id, link.entity, link.salesforce_id, link.forcemanager_id,
+                _SYNCED_VALUES.to_db_value(link.synced_values, RecordLink),
+                link.salesforce_modstamp, link.forcemanager_updated, link.deleted,
+                link.owner_fallback, now,
+            )
+            for link in links
+        ],
+    )
 
 
 async def save_links(new: list[RecordLink], changed: list[RecordLink]) -> None:
