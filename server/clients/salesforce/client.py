@@ -152,28 +152,38 @@ class SalesforceClient:
     ) -> AsyncIterator[Page]:
         """Records changed strictly after the `(SystemModstamp, Id)` cursor, in that order.
 
-        Each page is its own query (keyset pagination with LIMIT `batch_size`), so a huge
-        backlog is read in bounded pages and a run that stops half-way resumes from the last
-        record it kept.
+        Each page is its own query (keyset pagination with LIMIT `batch_size` + 1: the one
+        row more says whether another page follows, so a read whose size is a multiple of
+        the page size ends without a last, empty query), so a huge backlog is read in
+        bounded pages and a run that stops half-way resumes from the last record it kept.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         cursor = since
         transfer = min(max(batch_size, MIN_BATCH), MAX_BATCH)
         while True:
-            text = sq.changes_query(sobject, fields, cursor, batch_size)
-            seen = 0
+            text = sq.changes_query(sobject, fields, cursor, batch_size + 1)
+            taken = 0
+            total: int | None = None
             last: dict[str, Any] | None = None
-            async for page in self.query(
-                text, include_deleted=include_deleted, batch_size=transfer
-            ):
-                seen += len(page)
-                if page:
-                    last = page[-1]
-                    page.total_size = None  # one keyset page's size says nothing of the rest
-                    yield page
-                del page
-            if seen < batch_size or last is None:
+            pages = self.query(text, include_deleted=include_deleted, batch_size=transfer)
+            try:
+                async for page in pages:
+                    if total is None:
+                        total = page.total_size
+                    del page[batch_size - taken :]  # the look-ahead row is read again next
+                    taken += len(page)
+                    if page:
+                        last = page[-1]
+                        page.total_size = None  # one keyset page's size says nothing of the rest
+                        yield page
+                    del page
+                    if taken >= batch_size:
+                        break  # the look-ahead row's transfer page is not fetched
+            finally:
+                await pages.aclose()
+            more = total > batch_size if total is not None else taken >= batch_size
+            if not more or last is None:
                 return
             cursor = (sq.parse_datetime(last["SystemModstamp"]), last["Id"])
 
