@@ -63,9 +63,31 @@ def set_bases(link: RecordLink, salesforce: dict[str, Any], forcemanager: dict[s
     link.synced_values = {"salesforce": salesforce, "forcemanager": forcemanager}
 
 
+@dataclass
+class Written:
+    """What a batch's writes leave to record: new and changed links, log entries."""
+
+    new_links: list[store.NewLink] = field(default_factory=list)
+    changed: list[RecordLink] = field(default_factory=list)
+    logs: list[LogRecord] = field(default_factory=list)
+
+
 async def apply(engine: Engine, batch: Batch) -> None:
+    await record_written(engine, await write(engine, batch))
+
+
+async def record_written(engine: Engine, written: Written) -> None:
+    """Store the links and the log of writes already made. Separate from write() so that a
+    load can record one batch while the next one is being written."""
+    await store.insert_links(engine.org_id, written.new_links)
+    await store.save_links([], written.changed)
+    await engine.log(written.logs)
+
+
+async def write(engine: Engine, batch: Batch) -> Written:
+    """The batch's calls to both sides; the links and log entries to store for them."""
     if not batch.ops and not batch.quiet:
-        return
+        return Written()
     await engine.value_lists()
     resource = spec_for(batch.entity).forcemanager_resource
     sobject = spec_for(batch.entity).salesforce_object
@@ -247,9 +269,7 @@ async def apply(engine: Engine, batch: Batch) -> None:
                 succeeded(op, {}, {})
             record(op, result)
 
-    await store.insert_links(engine.org_id, new_links)
-    await store.save_links([], [link for link in changed.values() if link.id])
-    await engine.log(logs)
+    return Written(new_links, [link for link in changed.values() if link.id], logs)
 
 
 def salesforce_create_defaults(entity: Entity) -> dict[str, Any]:

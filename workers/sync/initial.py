@@ -9,18 +9,25 @@ extId (= Salesforce Id) and linked instead of being created twice.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from server.backups import service as backups
 from server.entities import Entity, Flow, spec_for
 from server.models import Backup, RecordLink, SyncAction
 from workers.sync import cursors, probe, store
-from workers.sync.apply import BATCH, Batch, Op, apply
+from workers.sync.apply import BATCH, Batch, Op, record_written, write
 from workers.sync.context import Engine
 from workers.sync.convert import parse_datetime
 from workers.sync.extra_fields import create_extra_fields
 from workers.sync.mapping import from_salesforce
 from workers.sync.parents import prefetch_salesforce_parents
+
+T = TypeVar("T")
 
 
 async def run_initial(engine: Engine) -> None:
@@ -70,52 +77,124 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
     since = cursors.salesforce(state.get("after"))
     await engine.progress(entity, processed, total)
     tail = cursors.TailCounter()
-    async for page in engine.sf.query_changes(spec.salesforce_object, emap.salesforce_fields,
-                                              since):
-        read_at = datetime.now(UTC).isoformat()  # see incremental.SECOND_SETTLED
-        for start in range(0, len(page), BATCH):
-            chunk = list(page[start : start + BATCH])
-            links = await store.links_by_salesforce(engine.org_id, entity,
-                                                    [r["Id"] for r in chunk])
-            await prefetch_salesforce_parents(engine, entity, chunk)
-            batch = Batch(entity)
-            for record in chunk:
-                link = links.get(record["Id"])
-                if link is not None and link.synced_values:
-                    continue  # loaded by an earlier, interrupted run
-                values = from_salesforce(emap, record)
-                batch.ops.append(
-                    Op(
-                        SyncAction.UPDATED if link else SyncAction.CREATED,
-                        Flow.SALESFORCE_TO_FORCEMANAGER,
-                        link,
-                        values=values,
-                        salesforce_id=record["Id"],
-                        forcemanager_id=link.forcemanager_id if link else None,
-                        salesforce_base=values,
-                        salesforce_modstamp=parse_datetime(record["SystemModstamp"]),
+    pages = engine.sf.query_changes(spec.salesforce_object, emap.salesforce_fields, since)
+    # The previous batch, written to ForceManager and being recorded (links, log) while this
+    # one is prepared and written. Its records stay "pending" in the checkpoint until it is
+    # recorded, so a crash in between links them on resume instead of creating them twice.
+    previous: _Recording | None = None
+    try:
+        async with contextlib.aclosing(read_ahead(pages)) as reading:
+            async for page in reading:
+                read_at = datetime.now(UTC).isoformat()  # see incremental.SECOND_SETTLED
+                for start in range(0, len(page), BATCH):
+                    chunk = list(page[start : start + BATCH])
+                    batch = await _batch(engine, entity, chunk)
+                    pending = [op.salesforce_id for op in batch.ops
+                               if op.link is None and op.salesforce_id]
+                    carried = previous.pending if previous else []
+                    await store.save_cursor(row, load={**state, "pending": carried + pending})
+                    written = await write(engine, batch)
+                    tail.add(chunk)
+                    processed += len(chunk)
+                    last = chunk[-1]
+                    done = {
+                        "after": cursors.salesforce_text(last["SystemModstamp"], last["Id"]),
+                        "processed": processed,
+                        "pending": [],
+                    }
+                    if previous is not None:
+                        state = await previous.settle(engine, row, entity, total, pending)
+                    previous = _Recording(
+                        asyncio.create_task(record_written(engine, written)),
+                        pending, done, tail.count, read_at,
                     )
-                )
-            pending = [op.salesforce_id for op in batch.ops if op.link is None]
-            await store.save_cursor(row, load={**state, "pending": pending})
-            await apply(engine, batch)
-            tail.add(chunk)
-            processed += len(chunk)
-            last = chunk[-1]
-            state = {
-                "after": cursors.salesforce_text(last["SystemModstamp"], last["Id"]),
-                "processed": processed,
-                "pending": [],
-            }
-            await store.save_cursor(row, state["after"], load=state, at_cursor=tail.count,
-                                    read_at=read_at)
-            await engine.progress(entity, processed, total)
+        if previous is not None:
+            state = await previous.settle(engine, row, entity, total, [])
+            previous = None
+    finally:
+        if previous is not None:  # stopped by an error: let the recording finish anyway
+            await asyncio.wait([previous.task])
+            if not previous.task.cancelled():
+                previous.task.exception()
     failed = engine.retry.get(entity, {}).get(store.SALESFORCE, set())
     await store.save_cursor(row, load={**state, "done": True},
                             retry=[[sf_id, 1] for sf_id in sorted(failed)])
     fm_row = await store.cursor(engine.org_id, entity, store.FORCEMANAGER)
     # Incremental reads start a little before this (incremental.OVERLAP).
     await store.save_cursor(fm_row, datetime.now(UTC).isoformat())
+
+
+async def read_ahead(pages: AsyncIterator[T]) -> AsyncIterator[T]:
+    """The same pages, the next one read while the caller works on this one: a load used to
+    wait for every Salesforce page with nothing else to do. One page ahead at most, so
+    memory stays flat."""
+    source = aiter(pages)
+    ahead: asyncio.Future[T] = asyncio.ensure_future(anext(source))
+    try:
+        while True:
+            try:
+                page = await ahead
+            except StopAsyncIteration:
+                return
+            ahead = asyncio.ensure_future(anext(source))
+            yield page
+    finally:
+        ahead.cancel()
+        await asyncio.wait([ahead])
+        if not ahead.cancelled():
+            ahead.exception()  # retrieved, not raised: the caller stopped for its own reason
+        aclose = getattr(source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _batch(engine: Engine, entity: Entity, chunk: list[dict[str, Any]]) -> Batch:
+    emap = engine.maps[entity]
+    links = await store.links_by_salesforce(engine.org_id, entity, [r["Id"] for r in chunk])
+    await prefetch_salesforce_parents(engine, entity, chunk)
+    batch = Batch(entity)
+    for record in chunk:
+        link = links.get(record["Id"])
+        if link is not None and link.synced_values:
+            continue  # loaded by an earlier, interrupted run
+        values = from_salesforce(emap, record)
+        batch.ops.append(
+            Op(
+                SyncAction.UPDATED if link else SyncAction.CREATED,
+                Flow.SALESFORCE_TO_FORCEMANAGER,
+                link,
+                values=values,
+                salesforce_id=record["Id"],
+                forcemanager_id=link.forcemanager_id if link else None,
+                salesforce_base=values,
+                salesforce_modstamp=parse_datetime(record["SystemModstamp"]),
+            )
+        )
+    return batch
+
+
+@dataclass
+class _Recording:
+    """A written batch whose links and log are being stored, and its checkpoint."""
+
+    task: asyncio.Task[None]
+    pending: list[str]
+    state: dict[str, Any]
+    tail_count: int
+    read_at: str
+
+    async def settle(
+        self, engine: Engine, row: store.SyncCursor, entity: Entity, total: int | None,
+        still_pending: list[str],
+    ) -> dict[str, Any]:
+        """Wait for the recording, then move the checkpoint past this batch; the batch
+        written after it stays pending."""
+        await self.task
+        state = {**self.state, "pending": still_pending}
+        await store.save_cursor(row, state["after"], load=state, at_cursor=self.tail_count,
+                                read_at=self.read_at)
+        await engine.progress(entity, state["processed"], total)
+        return state
 
 
 async def _recover_pending(engine: Engine, entity: Entity, pending: list[str]) -> None:
