@@ -12,7 +12,6 @@ import logging
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
@@ -30,7 +29,7 @@ from server.graphql.reports import ReportsQuery
 from server.graphql.subscriptions import Subscription
 from server.graphql.tokens import TokensMutation, TokensQuery
 from server.graphql.users import UsersMutation, UsersQuery
-from server.live.handlers import SharedEventExecutor
+from server.live.handlers import SharedEventExecutor, StreamMaskErrors
 
 log = logging.getLogger("server.graphql")
 
@@ -114,7 +113,8 @@ schema = Schema(
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaskErrors(should_mask_error=is_unexpected),
+        # MaskErrors, cheaper per live-feed frame (server/live/handlers.py).
+        lambda: StreamMaskErrors(should_mask_error=is_unexpected),
     ],
     # A live event's selection is executed once for all the subscribers that sent it.
     execution_context_class=SharedEventExecutor,

@@ -4,12 +4,16 @@ each still gets exactly its own frames."""
 from __future__ import annotations
 
 import gc
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from graphql import GraphQLError
 from redis.asyncio import Redis
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.execution import ExecutionResult
 
+from server.live.handlers import StreamMaskErrors
 from server.live.sharing import IdentityCache, SharedEvents
 from tests.live.conftest import LiveServer
 from tests.live.events import publish_records
@@ -153,3 +157,21 @@ async def test_a_resumed_subscriber_gets_the_missed_events_then_the_shared_ones(
     assert seen_late == seen_live[1:]
     await live.close()
     await late.close()
+
+
+def test_stream_mask_errors_masks_a_frame_with_errors_and_leaves_a_clean_one_alone():
+    masker = StreamMaskErrors(should_mask_error=lambda error: error.original_error is not None)
+    failed = ExecutionResult(data=None, errors=[
+        GraphQLError("db password is hunter2", original_error=RuntimeError("boom")),
+        GraphQLError("The API token was revoked"),
+    ])
+    with contextmanager(masker.on_stream_result)(failed):
+        pass
+    assert [e.message for e in failed.errors or ()] == [
+        "Unexpected error.", "The API token was revoked"]
+
+    data = {"syncEvents": {"id": "1"}}
+    clean = ExecutionResult(data=data, errors=None)
+    with contextmanager(masker.on_stream_result)(clean):
+        pass
+    assert clean.data is data and clean.errors is None
