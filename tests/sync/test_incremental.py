@@ -260,3 +260,15 @@ async def test_edit_in_forcemanager_of_a_record_salesforce_deleted_meanwhile(
     assert [(e.action, e.direction, e.status) for e in entries] == [
         (SyncAction.DELETED, Flow.SALESFORCE_TO_FORCEMANAGER, SyncStatus.SUCCESS)]
     assert (await world.link(Entity.OPPORTUNITY, opportunity["Id"])).deleted
+
+
+def test_rows_read_again_for_the_overlap_are_batched_apart_from_new_ones() -> None:
+    def row(second: int, n: int) -> dict:
+        return {"SystemModstamp": f"2026-03-02T09:00:{second:02d}.000+0000", "Id": f"001{n:012d}"}
+
+    cursor = (datetime(2026, 3, 2, 9, 0, 10, tzinfo=UTC), row(10, 5)["Id"])
+    again = [row(9, 1), row(10, 5)]  # at or before the cursor
+    new = [row(10, 6)] + [row(11, n) for n in range(400)]
+    chunks = incremental._chunks(again + new, cursor)
+    assert chunks == [again, new[:200], new[200:400], new[400:]]
+    assert incremental._chunks(new, None) == [new[:200], new[200:400], new[400:]]

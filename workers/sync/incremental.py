@@ -157,12 +157,10 @@ async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: b
         tail = cursors.TailCounter()
         async for page in engine.sf.query_changes(spec.salesforce_object, fields, start,
                                                   include_deleted=True):
-            for begin in range(0, len(page), BATCH):
-                # Rows already handled as retries are skipped (only those are remembered:
-                # memory must not grow with the number of changes).
-                chunk = [r for r in page[begin : begin + BATCH] if r["Id"] not in seen]
-                if not chunk:
-                    continue
+            # Rows already handled as retries are skipped (only those are remembered:
+            # memory must not grow with the number of changes).
+            rows = [r for r in page if r["Id"] not in seen]
+            for chunk in _chunks(rows, after):
                 tail.add(chunk)
                 await _salesforce_chunk(engine, entity, chunk, fm_changes)
                 last = chunk[-1]
@@ -185,6 +183,25 @@ async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: b
             ),
         )
     await save_retries(engine, entity, sf_row, sf_retry, fm_row, fm_retry)
+
+
+def _chunks(
+    rows: list[dict[str, Any]], after: tuple[datetime, str] | None
+) -> list[list[dict[str, Any]]]:
+    """The rows in batches. Those at or before the cursor (read again for the overlap,
+    mostly echoes) are batched apart, so they do not shift the new rows' batches: writes
+    then go out in full requests."""
+    split = 0
+    if after is not None:
+        while split < len(rows) and (
+            parse_datetime(rows[split]["SystemModstamp"]), rows[split]["Id"]
+        ) <= after:
+            split += 1
+    return [
+        part[begin : begin + BATCH]
+        for part in (rows[:split], rows[split:])
+        for begin in range(0, len(part), BATCH)
+    ]
 
 
 async def _salesforce_chunk(
