@@ -9,6 +9,7 @@ RETURNING, ON CONFLICT) and PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,7 +30,12 @@ def is_postgres(conn: BaseDBAsyncClient) -> bool:
 
 def values_list(conn: BaseDBAsyncClient, rows: int, columns: int) -> str:
     """`(?, ?), (?, ?)` or `($1, $2), ($3, $4)`: the VALUES of a multi-row INSERT."""
-    if is_postgres(conn):
+    return _values_list(is_postgres(conn), rows, columns)
+
+
+@functools.lru_cache(maxsize=64)  # a load asks for the same few shapes thousands of times
+def _values_list(postgres: bool, rows: int, columns: int) -> str:
+    if postgres:
         return ", ".join(
             "(" + ", ".join(f"${r * columns + c + 1}" for c in range(columns)) + ")"
             for r in range(rows)

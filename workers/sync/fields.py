@@ -41,12 +41,13 @@ class Field:
     # False for values ForceManager may not push back (Salesforce computes or owns them).
     to_salesforce: bool = True
 
-    @property
+    # Cached: read for every value of every record written (the Field is frozen).
+    @cached_property
     def forcemanager_fields(self) -> tuple[str, ...]:
         fm = self.forcemanager
         return fm if isinstance(fm, tuple) else (fm,)
 
-    @property
+    @cached_property
     def targets(self) -> tuple[tuple[Entity, str, str], ...]:
         """Parents this field may point at: (entity, Salesforce id prefix, FM field)."""
         if self.kind is Kind.WHAT:

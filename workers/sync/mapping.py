@@ -30,6 +30,7 @@ class Lookups:
     value_lists: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._item_index: dict[str, tuple[list[dict[str, Any]], dict[str, int]]] = {}
         self._owners_back = {fm: sf for sf, fm in self.owners.items()}
         self._links_back: dict[Entity, dict[int, str]] = {}
         for entity, pairs in list(self.links.items()):
@@ -58,12 +59,22 @@ class Lookups:
         return None
 
     def item_id(self, value_list: str, label: str) -> int | None:
-        wanted = label.strip().casefold()
-        for item in self.value_lists.get(value_list, []):
+        return self._item_ids(value_list).get(label.strip().casefold())
+
+    def _item_ids(self, value_list: str) -> dict[str, int]:
+        """Casefolded label → id (the first item of a label wins), built once per list
+        object: a scan per value of every record written was a hot spot of a load."""
+        items = self.value_lists.get(value_list, [])
+        cached = self._item_index.get(value_list)
+        if cached is not None and cached[0] is items:
+            return cached[1]
+        index: dict[str, int] = {}
+        for item in items:
             name = convert.text(item.get("value") or item.get("description"))
-            if name is not None and name.casefold() == wanted:
-                return int(item["id"])
-        return None
+            if name is not None:
+                index.setdefault(name.casefold(), int(item["id"]))
+        self._item_index[value_list] = (items, index)
+        return index
 
 
 def _scalar(kind: Kind, value: Any) -> Any:

@@ -82,7 +82,8 @@ _LINK_COLUMNS = (
     "organization_id", "entity", "salesforce_id", "forcemanager_id", "synced_values",
     "salesforce_modstamp", "forcemanager_updated", "deleted", "owner_fallback", "updated_at",
 )
-_SYNCED_VALUES = RecordLink._meta.fields_map["synced_values"]
+# The model's own JSON encoder, without to_db_value's validation pass (plain dicts here).
+_json = RecordLink._meta.fields_map["synced_values"].encoder
 
 
 async def insert_links(org_id: int, links: list[NewLink]) -> None:
@@ -94,7 +95,7 @@ async def insert_links(org_id: int, links: list[NewLink]) -> None:
         [
             (
                 org_id, link.entity, link.salesforce_id, link.forcemanager_id,
-                _SYNCED_VALUES.to_db_value(link.synced_values, RecordLink),
+                _json(link.synced_values),
                 link.salesforce_modstamp, link.forcemanager_updated, link.deleted,
                 link.owner_fallback, now,
             )
