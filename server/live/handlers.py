@@ -14,7 +14,11 @@ executions and 500 identical `json.dumps` per event. Here:
 
 Anything else (results with errors or extensions, events built for one subscriber, queries
 and mutations) takes Strawberry's ordinary path. The resolvers of a shared event's fields
-must not depend on the caller beyond its org: the org is part of the key.
+must not depend on the caller beyond its org: the org is part of the key. A shared result's
+`data` is one object for many subscribers: nothing may change it in place.
+
+What stays per subscriber is the hub queue, the resolver's generator (filters, token
+re-check, resume), Strawberry's per-result extension hooks and the frame's own send.
 """
 
 from __future__ import annotations
