@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,11 +70,12 @@ async def run_incremental(engine: Engine) -> None:
     changed = await probe.changed(engine.sf, probes)
     for entity in young:
         changed[spec_for(entity).salesforce_object] = True
+    reads: dict[str, ForceManagerRead] = {}  # ForceManager reads that entities share
     for entity in entities:
         sf_changed = changed[spec_for(entity).salesforce_object]
         try:
             try:
-                await sync_entity(engine, entity, sf_rows[entity], sf_changed)
+                await sync_entity(engine, entity, sf_rows[entity], sf_changed, reads)
             except PermanentError as exc:
                 if exc.code != "INVALID_FIELD":
                     raise
@@ -110,7 +112,56 @@ def owns_new_forcemanager_records(engine: Engine, entity: Entity) -> bool:
     return bool(sharing) and sharing[0] is entity
 
 
-async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: bool) -> None:
+@dataclass
+class ForceManagerRead:
+    records: list[dict[str, Any]]
+    latest: datetime | None  # the newest dateUpdated read
+    answered: datetime | None  # ForceManager's clock when the read began (UNKNOWN: not said)
+    users_left: int  # entities sharing the resource that have not taken it yet
+
+
+async def _read_forcemanager(
+    engine: Engine, entity: Entity, reads: dict[str, ForceManagerRead]
+) -> ForceManagerRead:
+    """What changed in the entity's ForceManager resource. Entities sharing a resource
+    (Task and Event: activities) share one read per run, from the earlier of their starts;
+    each sorts out its own records by their links."""
+    resource = spec_for(entity).forcemanager_resource
+    kept = reads.get(resource)
+    if kept is not None:
+        kept.users_left -= 1
+        if kept.users_left <= 0:
+            del reads[resource]
+        return kept
+    sharers = [e for e in engine.entities
+               if spec_for(e).forcemanager_resource == resource and engine.bidirectional(e)]
+    starts = [
+        forcemanager_since(await store.cursor(engine.org_id, e, store.FORCEMANAGER))
+        for e in sharers
+    ]
+    since = None if not starts or None in starts else min(s for s in starts if s is not None)
+    where = None if since is None else f"dateUpdated > '{cursors.fm_literal(since)}'"
+    read = ForceManagerRead([], None, None, len(sharers) - 1)
+    async for page in engine.fm.list(resource, where=where, include_deleted=True):
+        if read.answered is None:
+            read.answered = page.server_time or UNKNOWN
+        read.records.extend(page)
+        for record in page:
+            if record.get("dateUpdated"):
+                stamp = parse_datetime(record["dateUpdated"])
+                read.latest = stamp if read.latest is None else max(read.latest, stamp)
+    if read.users_left > 0:
+        reads[resource] = read
+    return read
+
+
+async def sync_entity(
+    engine: Engine,
+    entity: Entity,
+    sf_row: Any,
+    sf_changed: bool,
+    reads: dict[str, ForceManagerRead] | None = None,
+) -> None:
     spec = spec_for(entity)
     emap = engine.maps[entity]
     fm_changes: dict[int, dict[str, Any]] = {}
@@ -119,17 +170,9 @@ async def sync_entity(engine: Engine, entity: Entity, sf_row: Any, sf_changed: b
     fm_answered: datetime | None = None  # ForceManager's clock when the read began
     if engine.bidirectional(entity):
         fm_row = await store.cursor(engine.org_id, entity, store.FORCEMANAGER)
-        fm_since = forcemanager_since(fm_row)
-        where = None if fm_since is None else f"dateUpdated > '{cursors.fm_literal(fm_since)}'"
-        async for page in engine.fm.list(spec.forcemanager_resource, where=where,
-                                         include_deleted=True):
-            if fm_answered is None:
-                fm_answered = page.server_time or UNKNOWN
-            for record in page:
-                fm_changes[int(record["id"])] = record
-                if record.get("dateUpdated"):
-                    stamp = parse_datetime(record["dateUpdated"])
-                    fm_latest = stamp if fm_latest is None else max(fm_latest, stamp)
+        read = await _read_forcemanager(engine, entity, reads if reads is not None else {})
+        fm_changes = {int(record["id"]): record for record in read.records}
+        fm_latest, fm_answered = read.latest, read.answered
     fields = [*emap.salesforce_fields, "IsDeleted"]
     seen: set[str] = set()
     sf_retry = retries(sf_row)
