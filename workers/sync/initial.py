@@ -20,7 +20,7 @@ from server.backups import service as backups
 from server.entities import Entity, Flow, spec_for
 from server.models import Backup, RecordLink, SyncAction
 from workers.sync import cursors, probe, store
-from workers.sync.apply import BATCH, Batch, Op, record_written, write
+from workers.sync.apply import BATCH, Batch, Op, Written, record_written, write
 from workers.sync.context import Engine
 from workers.sync.convert import parse_datetime
 from workers.sync.extra_fields import create_extra_fields
@@ -78,10 +78,13 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
     await engine.progress(entity, processed, total)
     tail = cursors.TailCounter()
     pages = engine.sf.query_changes(spec.salesforce_object, emap.salesforce_fields, since)
-    # The previous batch, written to ForceManager and being recorded (links, log) while this
-    # one is prepared and written. Its records stay "pending" in the checkpoint until it is
-    # recorded, so a crash in between links them on resume instead of creating them twice.
+    # The previous batch, written to ForceManager and being recorded (links, log, progress)
+    # while this one is prepared and written. Its records stay "pending" in the checkpoint
+    # until it is recorded, so a crash in between links them on resume instead of creating
+    # them twice. A recorded batch moves the checkpoint with the next batch's "pending"
+    # save: one checkpoint write per batch, none waiting on the recording.
     previous: _Recording | None = None
+    settled: _Recording | None = None
     try:
         async with contextlib.aclosing(read_ahead(pages)) as reading:
             async for page in reading:
@@ -92,7 +95,7 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
                     pending = [op.salesforce_id for op in batch.ops
                                if op.link is None and op.salesforce_id]
                     carried = previous.pending if previous else []
-                    await store.save_cursor(row, load={**state, "pending": carried + pending})
+                    await _checkpoint(row, {**state, "pending": carried + pending}, settled)
                     written = await write(engine, batch)
                     tail.add(chunk)
                     processed += len(chunk)
@@ -103,13 +106,13 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
                         "pending": [],
                     }
                     if previous is not None:
-                        state = await previous.settle(engine, row, entity, total, pending)
-                    previous = _Recording(
-                        asyncio.create_task(record_written(engine, written)),
-                        pending, done, tail.count, read_at,
-                    )
+                        await previous.task
+                        settled, state = previous, previous.state
+                    task = asyncio.create_task(_record(engine, written, entity, processed, total))
+                    previous = _Recording(task, pending, done, tail.count, read_at)
         if previous is not None:
-            state = await previous.settle(engine, row, entity, total, [])
+            await previous.task
+            settled, state = previous, previous.state
             previous = None
     finally:
         if previous is not None:  # stopped by an error: let the recording finish anyway
@@ -117,8 +120,8 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
             if not previous.task.cancelled():
                 previous.task.exception()
     failed = engine.retry.get(entity, {}).get(store.SALESFORCE, set())
-    await store.save_cursor(row, load={**state, "done": True},
-                            retry=[[sf_id, 1] for sf_id in sorted(failed)])
+    await _checkpoint(row, {**state, "done": True}, settled,
+                      retry=[[sf_id, 1] for sf_id in sorted(failed)])
     fm_row = await store.cursor(engine.org_id, entity, store.FORCEMANAGER)
     # Incremental reads start a little before this (incremental.OVERLAP).
     await store.save_cursor(fm_row, datetime.now(UTC).isoformat())
@@ -175,7 +178,7 @@ async def _batch(engine: Engine, entity: Entity, chunk: list[dict[str, Any]]) ->
 
 @dataclass
 class _Recording:
-    """A written batch whose links and log are being stored, and its checkpoint."""
+    """A written batch whose links, log and progress are being stored; its checkpoint."""
 
     task: asyncio.Task[None]
     pending: list[str]
@@ -183,18 +186,23 @@ class _Recording:
     tail_count: int
     read_at: str
 
-    async def settle(
-        self, engine: Engine, row: store.SyncCursor, entity: Entity, total: int | None,
-        still_pending: list[str],
-    ) -> dict[str, Any]:
-        """Wait for the recording, then move the checkpoint past this batch; the batch
-        written after it stays pending."""
-        await self.task
-        state = {**self.state, "pending": still_pending}
-        await store.save_cursor(row, state["after"], load=state, at_cursor=self.tail_count,
-                                read_at=self.read_at)
-        await engine.progress(entity, state["processed"], total)
-        return state
+
+async def _record(
+    engine: Engine, written: Written, entity: Entity, processed: int, total: int | None
+) -> None:
+    await record_written(engine, written)
+    await engine.progress(entity, processed, total)
+
+
+async def _checkpoint(
+    row: store.SyncCursor, load: dict[str, Any], settled: _Recording | None, **more: Any
+) -> None:
+    """Save the load's state; with the cursor past `settled`, the last recorded batch."""
+    if settled is None:
+        await store.save_cursor(row, load=load, **more)
+    else:
+        await store.save_cursor(row, settled.state["after"], load=load,
+                                at_cursor=settled.tail_count, read_at=settled.read_at, **more)
 
 
 async def _recover_pending(engine: Engine, entity: Entity, pending: list[str]) -> None:
