@@ -17,6 +17,7 @@ from workers.sync import store
 from workers.sync.context import Engine
 from workers.sync.fields import Kind
 from workers.sync.mapping import (
+    Lookups,
     created_readback,
     from_salesforce,
     record_name,
@@ -84,11 +85,13 @@ async def record_written(engine: Engine, written: Written) -> None:
     await engine.log(written.logs)
 
 
-async def write(engine: Engine, batch: Batch) -> Written:
-    """The batch's calls to both sides; the links and log entries to store for them."""
+async def write(engine: Engine, batch: Batch, lookups: Lookups | None = None) -> Written:
+    """The batch's calls to both sides; the links and log entries to store for them.
+    `lookups`: the batch's own (Lookups.snapshot) when another batch is being prepared."""
     if not batch.ops and not batch.quiet:
         return Written()
     await engine.value_lists()
+    lookups = engine.lookups if lookups is None else lookups
     resource = spec_for(batch.entity).forcemanager_resource
     sobject = spec_for(batch.entity).salesforce_object
     emap = engine.maps[batch.entity]
@@ -166,7 +169,7 @@ async def write(engine: Engine, batch: Batch) -> Written:
                and op.action is SyncAction.DELETED]
     defaults = engine.defaults(batch.entity)
     for chunk in _chunks(creates):
-        outgoing = [to_forcemanager(emap, op.values, engine.lookups) for op in chunk]
+        outgoing = [to_forcemanager(emap, op.values, lookups) for op in chunk]
         payloads = [
             {**defaults, **out.payload, "extId": op.salesforce_id}
             for op, out in zip(chunk, outgoing, strict=True)
@@ -175,11 +178,11 @@ async def write(engine: Engine, batch: Batch) -> Written:
         for op, out, payload, result in zip(chunk, outgoing, payloads, results, strict=True):
             if result.success:
                 op.forcemanager_id = int(result.id) if result.id is not None else None
-                readback = created_readback(emap, out, payload, engine.lookups)
+                readback = created_readback(emap, out, payload, lookups)
                 succeeded(op, {}, readback, out.owner_fallback)
             record(op, result, out.owner_fallback)
     for chunk in _chunks(updates):
-        outgoing = [to_forcemanager(emap, op.values, engine.lookups) for op in chunk]
+        outgoing = [to_forcemanager(emap, op.values, lookups) for op in chunk]
         results = await engine.fm.bulk_update(
             resource,
             [{**out.payload, "id": op.forcemanager_id} for op, out in zip(chunk, outgoing,

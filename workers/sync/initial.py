@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,14 +21,18 @@ from server.backups import service as backups
 from server.entities import Entity, Flow, spec_for
 from server.models import Backup, RecordLink, SyncAction
 from workers.sync import cursors, probe, store
-from workers.sync.apply import BATCH, Batch, Op, Written, record_written, write
+from workers.sync.apply import BATCH, Batch, Op, record_written, write
 from workers.sync.context import Engine
 from workers.sync.convert import parse_datetime
 from workers.sync.extra_fields import create_extra_fields
-from workers.sync.mapping import from_salesforce
+from workers.sync.mapping import Lookups, from_salesforce
 from workers.sync.parents import prefetch_salesforce_parents
 
 T = TypeVar("T")
+
+# Batches written or being recorded at once. ForceManager's pacer is shared by the client,
+# so more writes in flight never exceed its rate limit; they only stop waiting on each other.
+IN_FLIGHT = 3
 
 
 async def run_initial(engine: Engine) -> None:
@@ -78,13 +83,13 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
     await engine.progress(entity, processed, total)
     tail = cursors.TailCounter()
     pages = engine.sf.query_changes(spec.salesforce_object, emap.salesforce_fields, since)
-    # The previous batch, written to ForceManager and being recorded (links, log, progress)
-    # while this one is prepared and written. Its records stay "pending" in the checkpoint
-    # until it is recorded, so a crash in between links them on resume instead of creating
-    # them twice. A recorded batch moves the checkpoint with the next batch's "pending"
-    # save: one checkpoint write per batch, none waiting on the recording.
-    previous: _Recording | None = None
-    settled: _Recording | None = None
+    # Up to IN_FLIGHT batches at once are being written to ForceManager (each with its own
+    # copy of the lookups) and then recorded (links, log, progress) in order, while the next
+    # one is prepared. Their records stay "pending" in the checkpoint until recorded, so a
+    # crash in between links them on resume instead of creating them twice; a recorded
+    # batch moves the cursor with the next checkpoint save (one write per batch).
+    flight: deque[_InFlight] = deque()
+    settled: _InFlight | None = None
     try:
         async with contextlib.aclosing(read_ahead(pages)) as reading:
             async for page in reading:
@@ -92,11 +97,16 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
                 for start in range(0, len(page), BATCH):
                     chunk = list(page[start : start + BATCH])
                     batch = await _batch(engine, entity, chunk)
+                    while flight and flight[0].task.done():
+                        settled = await _land(flight)
+                    if len(flight) >= IN_FLIGHT:
+                        settled = await _land(flight)
+                    if settled is not None:
+                        state = settled.state
                     pending = [op.salesforce_id for op in batch.ops
                                if op.link is None and op.salesforce_id]
-                    carried = previous.pending if previous else []
+                    carried = [sf_id for f in flight for sf_id in f.pending]
                     await _checkpoint(row, {**state, "pending": carried + pending}, settled)
-                    written = await write(engine, batch)
                     tail.add(chunk)
                     processed += len(chunk)
                     last = chunk[-1]
@@ -105,20 +115,21 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
                         "processed": processed,
                         "pending": [],
                     }
-                    if previous is not None:
-                        await previous.task
-                        settled, state = previous, previous.state
-                    task = asyncio.create_task(_record(engine, written, entity, processed, total))
-                    previous = _Recording(task, pending, done, tail.count, read_at)
-        if previous is not None:
-            await previous.task
-            settled, state = previous, previous.state
-            previous = None
+                    if batch.ops:
+                        await engine.value_lists()  # once, before writes run side by side
+                    before = flight[-1].task if flight else None
+                    task = asyncio.create_task(_write_and_record(
+                        engine, batch, engine.lookups.snapshot(), before, processed, total))
+                    flight.append(_InFlight(task, pending, done, tail.count, read_at))
+        while flight:
+            settled = await _land(flight)
+            state = settled.state
     finally:
-        if previous is not None:  # stopped by an error: let the recording finish anyway
-            await asyncio.wait([previous.task])
-            if not previous.task.cancelled():
-                previous.task.exception()
+        if flight:  # stopped by an error: let the batches under way finish anyway
+            await asyncio.wait([f.task for f in flight])
+            for f in flight:
+                if not f.task.cancelled():
+                    f.task.exception()
     failed = engine.retry.get(entity, {}).get(store.SALESFORCE, set())
     await _checkpoint(row, {**state, "done": True}, settled,
                       retry=[[sf_id, 1] for sf_id in sorted(failed)])
@@ -177,8 +188,8 @@ async def _batch(engine: Engine, entity: Entity, chunk: list[dict[str, Any]]) ->
 
 
 @dataclass
-class _Recording:
-    """A written batch whose links, log and progress are being stored; its checkpoint."""
+class _InFlight:
+    """A batch being written and recorded; the checkpoint once it is."""
 
     task: asyncio.Task[None]
     pending: list[str]
@@ -187,15 +198,27 @@ class _Recording:
     read_at: str
 
 
-async def _record(
-    engine: Engine, written: Written, entity: Entity, processed: int, total: int | None
+async def _land(flight: deque[_InFlight]) -> _InFlight:
+    """Wait for the oldest batch under way to be recorded."""
+    await flight[0].task
+    return flight.popleft()
+
+
+async def _write_and_record(
+    engine: Engine, batch: Batch, lookups: Lookups, before: asyncio.Task[None] | None,
+    processed: int, total: int | None,
 ) -> None:
+    written = await write(engine, batch, lookups)
+    if before is not None:
+        # Recorded in read order: the log, its events and the progress stay in sequence.
+        # A failed earlier batch stops this one here, its records left pending.
+        await before
     await record_written(engine, written)
-    await engine.progress(entity, processed, total)
+    await engine.progress(batch.entity, processed, total)
 
 
 async def _checkpoint(
-    row: store.SyncCursor, load: dict[str, Any], settled: _Recording | None, **more: Any
+    row: store.SyncCursor, load: dict[str, Any], settled: _InFlight | None, **more: Any
 ) -> None:
     """Save the load's state; with the cursor past `settled`, the last recorded batch."""
     if settled is None:

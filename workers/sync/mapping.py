@@ -36,6 +36,17 @@ class Lookups:
         for entity, pairs in list(self.links.items()):
             self._links_back[entity] = {fm: sf for sf, fm in pairs.items()}
 
+    def snapshot(self) -> Lookups:
+        """A copy whose links stay put while the engine loads the next batch's into this
+        one (owners, value lists and their indexes are shared, not copied)."""
+        copy = Lookups.__new__(Lookups)
+        copy.owners, copy.fallback_owner = self.owners, self.fallback_owner
+        copy.value_lists = self.value_lists
+        copy.links = {entity: dict(pairs) for entity, pairs in self.links.items()}
+        copy._links_back = {entity: dict(pairs) for entity, pairs in self._links_back.items()}
+        copy._owners_back, copy._item_index = self._owners_back, self._item_index
+        return copy
+
     def owner_to_salesforce(self, fm_user: int) -> str:
         return self._owners_back.get(fm_user, f"{UNLINKED}{fm_user}")
 
