@@ -31,6 +31,10 @@ class Kind(StrEnum):
     STREET = "STREET"  # multi-line street ↔ address1 + address2
 
 
+# Kinds written to ForceManager as their canonical value.
+PLAIN = frozenset({Kind.TEXT, Kind.NUMBER, Kind.BOOL, Kind.DATE, Kind.DATETIME})
+
+
 @dataclass(frozen=True)
 class Field:
     key: str  # Salesforce field name
@@ -85,6 +89,12 @@ class EntityMap:
     def kinds(self) -> tuple[tuple[str, Kind], ...]:
         """(key, kind) of each field: what converting a whole record walks."""
         return tuple((f.key, f.kind) for f in self.fields)
+
+    @cached_property
+    def plain_forcemanager(self) -> dict[str, str]:
+        """Key → ForceManager field of the fields whose canonical value is also what
+        ForceManager takes (no lookup, no reshaping): the common case of a write."""
+        return {f.key: f.forcemanager_fields[0] for f in self.fields if f.kind in PLAIN}
 
     @property
     def salesforce_fields(self) -> list[str]:

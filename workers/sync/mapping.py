@@ -196,7 +196,13 @@ class Outgoing:
 
 def to_forcemanager(emap: EntityMap, values: dict[str, Any], lookups: Lookups) -> Outgoing:
     out = Outgoing({}, {})
+    plain = emap.plain_forcemanager
     for key, value in values.items():
+        name = plain.get(key)
+        if name is not None:
+            out.payload[name] = value
+            out.readback[key] = value
+            continue
         f = emap.field(key)
         names = f.forcemanager_fields
         if f.kind is Kind.STREET:
