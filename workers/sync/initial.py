@@ -237,12 +237,16 @@ async def _recover_pending(engine: Engine, entity: Entity, pending: list[str]) -
     if not missing:
         return
     resource = spec_for(entity).forcemanager_resource
-    quoted = ", ".join(f"'{sf_id}'" for sf_id in missing)
+    wanted = set(missing)
     found: dict[str, int] = {}
-    async for page in engine.fm.list(resource, where=f"extId IN ({quoted})"):
-        for record in page:
-            if not record.get("deleted") and record.get("extId") in missing:
-                found.setdefault(record["extId"], int(record["id"]))
+    # A batch's worth per query: with batches in flight, up to IN_FLIGHT batches are pending,
+    # and the filter travels in the URL.
+    for start in range(0, len(missing), BATCH):
+        quoted = ", ".join(f"'{sf_id}'" for sf_id in missing[start : start + BATCH])
+        async for page in engine.fm.list(resource, where=f"extId IN ({quoted})"):
+            for record in page:
+                if not record.get("deleted") and record.get("extId") in wanted:
+                    found.setdefault(record["extId"], int(record["id"]))
     await RecordLink.bulk_create(
         [
             RecordLink(
