@@ -3,6 +3,7 @@ Salesforce call, the Composite probe), then time and calls with C changes on eac
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 
@@ -11,11 +12,16 @@ from bench.figures import Figure, at_most
 from bench.sizes import Size
 from bench.world import Sandboxes, connect_org, sandboxes
 from server.entities import Direction, Entity
-from workers.sync.incremental import OVERLAP
+from workers.sync.incremental import FM_SETTLED
 
 FIVE = {e: Direction.BIDIRECTIONAL
         for e in (Entity.ACCOUNT, Entity.CONTACT, Entity.OPPORTUNITY, Entity.TASK, Entity.EVENT)}
 FM_PAGE = 500  # the ForceManager client's page size
+FM_RESOURCES_READ = 4  # accounts, contacts, opportunities, activities (Task and Event share it)
+# Real ticks are SYNC_INTERVAL_MINUTES apart; a ForceManager read starts FM_SETTLED before the
+# previous one, so ticks seconds apart would re-read the tail of the load. Waiting a little
+# longer than that measures the steady state a 15-minute schedule sees.
+SETTLE = FM_SETTLED.total_seconds() + 3
 SOQL_PAGE = 2_000
 WRITE_BATCH = 200
 
@@ -61,30 +67,34 @@ async def run(size: Size) -> list[Figure]:
             set_env(values)
             org_id = await connect_org(boxes, entities=FIVE)
             await tick(values, boxes, org_id)  # the initial load
+            await asyncio.sleep(SETTLE)
             await tick(values, boxes, org_id)  # settles the cursors after it
+            await asyncio.sleep(SETTLE)
             _, sf_idle, fm_idle = await tick(values, boxes, org_id)
             idle_counters = boxes.fm_counters()
             edit_both_sides(boxes, changes)
+            await asyncio.sleep(SETTLE)
             seconds, sf_calls, fm_calls = await tick(values, boxes, org_id)
             counters = {"salesforce": boxes.sf_counters(), "forcemanager": boxes.fm_counters()}
     # Salesforce: the probe, the changed Accounts' query pages, the collection updates of
-    # ForceManager's changes. ForceManager: the changed accounts' pages, the bulk updates.
+    # ForceManager's changes. ForceManager: the changed accounts' pages, one read of each other
+    # synced resource (ForceManager has no batch read), the bulk updates; the login is left
+    # out of the bound.
     sf_bound = 1 + math.ceil(changes / SOQL_PAGE) + math.ceil(changes / WRITE_BATCH)
-    fm_bound = math.ceil(changes / FM_PAGE) + math.ceil(changes / WRITE_BATCH)
+    fm_bound = (math.ceil(changes / FM_PAGE) + FM_RESOURCES_READ - 1
+                + math.ceil(changes / WRITE_BATCH))
     tag = f"{changes:,} changes each side"
     return [
         Figure("tick", "no changes, 5 entities: Salesforce calls", sf_idle, "calls", 1,
                "one Composite probe", "1 call", sf_idle == 1),
         Figure("tick", "no changes, 5 entities: ForceManager calls", fm_idle, "calls",
-               note="ForceManager reads start OVERLAP before the newest change seen, so "
-               "with nothing new every tick re-reads what changed in the "
-               f"{OVERLAP.total_seconds() / 60:.0f} minutes before it (here: the load)",
+               note="the login and one read of each of the four synced resources",
                extra={"counters": idle_counters}),
         Figure("tick", f"{tag}: Salesforce calls", sf_calls, "calls", sf_bound,
                "probe + ⌈C/2000⌉ + ⌈C/200⌉", "≤ 1.1x bound", at_most(sf_calls / sf_bound, 1.1),
                extra={"counters": counters["salesforce"]}),
         Figure("tick", f"{tag}: ForceManager calls", fm_calls, "calls", fm_bound,
-               "⌈C/500⌉ + ⌈C/200⌉", "≤ 1.1x bound", at_most(fm_calls / fm_bound, 1.1),
+               "⌈C/500⌉ + 3 + ⌈C/200⌉", "≤ 1.1x bound", at_most(fm_calls / fm_bound, 1.1),
                extra={"counters": counters["forcemanager"]}),
         Figure("tick", f"{tag}: time", seconds, "s",
                note="limit off; see the baseline scenario for the naive script's time"),
