@@ -26,7 +26,11 @@ worker: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/python -m sandboxes
 
-test: $(STAMP)
+# The browser test drives Debian's Chromium (the machine's package manager, so root).
+browsers:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: $(STAMP) browsers
 	$(BIN)/ruff check .
 	$(BIN)/python -m server.schema_export --check
 	$(BIN)/python -m pytest -q
