@@ -117,6 +117,7 @@ async def connect_org(
         salesforce_auth_method="PASSWORD",
         salesforce_instance_url=session.instance_url,
         salesforce_username=sf.username,
+        salesforce_user_id=session.user_id,  # as the connection flow stores it
         salesforce_access_token_enc=encrypt(session.access_token),
         salesforce_password_enc=encrypt(sf.password),
         salesforce_security_token_enc=encrypt(sf.security_token),

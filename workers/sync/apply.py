@@ -71,6 +71,10 @@ class Written:
     new_links: list[store.NewLink] = field(default_factory=list)
     changed: list[RecordLink] = field(default_factory=list)
     logs: list[LogRecord] = field(default_factory=list)
+    # ForceManager records marked as being created in Salesforce (store.mark_creating):
+    # unmarked once their links are stored.
+    entity: Entity | None = None
+    creating: list[int] = field(default_factory=list)
 
 
 async def apply(engine: Engine, batch: Batch) -> None:
@@ -83,6 +87,8 @@ async def record_written(engine: Engine, written: Written) -> None:
     await store.insert_links(engine.org_id, written.new_links)
     await store.save_links([], written.changed)
     await engine.log(written.logs)
+    if written.creating and written.entity is not None:
+        await store.unmark_creating(engine.org_id, written.entity, written.creating)
 
 
 async def write(engine: Engine, batch: Batch, lookups: Lookups | None = None) -> Written:
@@ -211,12 +217,24 @@ async def write(engine: Engine, batch: Batch, lookups: Lookups | None = None) ->
     sf_deletes = [op for op in batch.ops if op.flow is Flow.FORCEMANAGER_TO_SALESFORCE
                   and op.action is SyncAction.DELETED]
     required = salesforce_create_defaults(batch.entity)
+    creating: list[int] = []
     for chunk in _chunks(sf_creates):
         outgoing = [to_salesforce(emap, op.values) for op in chunk]
         payloads = [
             {**out.payload, **{k: v for k, v in required.items() if out.payload.get(k) is None}}
             for out in outgoing
         ]
+        # A run that dies after this call but before the links are stored leaves these
+        # marks; the next run looks for the records it made instead of creating them again.
+        at = datetime.now(UTC).isoformat()
+        ids = [op.forcemanager_id for op in chunk if op.forcemanager_id is not None]
+        await store.mark_creating(engine.org_id, batch.entity, [
+            {"id": op.forcemanager_id, "at": at, "values": op.forcemanager_base,
+             "updated": op.forcemanager_updated.isoformat() if op.forcemanager_updated
+             else None}
+            for op in chunk if op.forcemanager_id is not None
+        ])
+        creating.extend(ids)
         results = await engine.sf.create(sobject, payloads)
         ext_ids: list[dict[str, Any]] = []
         # Salesforce fills in what we left out (owner, defaults): read the new records back
@@ -272,7 +290,8 @@ async def write(engine: Engine, batch: Batch, lookups: Lookups | None = None) ->
                 succeeded(op, {}, {})
             record(op, result)
 
-    return Written(new_links, [link for link in changed.values() if link.id], logs)
+    return Written(new_links, [link for link in changed.values() if link.id], logs,
+                   batch.entity, creating)
 
 
 def salesforce_create_defaults(entity: Entity) -> dict[str, Any]:

@@ -9,7 +9,6 @@ Salesforce call (plus one empty ForceManager page per bidirectional entity).
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,11 +24,11 @@ from workers.sync.decide import decide
 from workers.sync.extra_fields import ensure_extra_fields
 from workers.sync.mapping import from_forcemanager
 from workers.sync.parents import prefetch_forcemanager_parents, prefetch_salesforce_parents
+from workers.sync.recover import SALESFORCE_ID, recover_creates
 from workers.sync.upkeep import mind_the_deleted_window, retries, save_retries
 
 log = logging.getLogger(__name__)
 
-SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 # Re-read a little before each cursor: rows committed late with an earlier timestamp are not
 # missed, and echo suppression makes the re-read rows cost nothing but the read.
 OVERLAP = timedelta(minutes=2)
@@ -173,6 +172,9 @@ async def sync_entity(
         read = await _read_forcemanager(engine, entity, reads if reads is not None else {})
         fm_changes = {int(record["id"]): record for record in read.records}
         fm_latest, fm_answered = read.latest, read.answered
+        # Before any change is paired: the records a dead run created in Salesforce would
+        # otherwise read as new on both sides.
+        await recover_creates(engine, entity, fm_changes)
     fields = [*emap.salesforce_fields, "IsDeleted"]
     seen: set[str] = set()
     sf_retry = retries(sf_row)

@@ -132,3 +132,29 @@ async def save_cursor(row: SyncCursor, value: str | None = None, **state: Any) -
         row.value = value
     row.state = {**(row.state or {}), **state}
     await row.save(update_fields=["value", "state", "updated_at"])
+
+
+# ForceManager records being created in Salesforce, kept per entity under this side until
+# their links are stored (recover.py): a run that dies in between leaves them here.
+CREATING = "CREATING_IN_SF"
+
+
+async def mark_creating(org_id: int, entity: Entity, records: list[dict[str, Any]]) -> None:
+    """Record, before the Salesforce create call, the ForceManager records about to be
+    created ({"id", "at", "values"}, values being what ForceManager showed)."""
+    row = await cursor(org_id, entity, CREATING)
+    await save_cursor(row, pending=[*(row.state or {}).get("pending", []), *records])
+
+
+async def creating(org_id: int, entity: Entity) -> list[dict[str, Any]]:
+    """The marks a run left (an empty list costs one read, no API call)."""
+    row = await SyncCursor.get_or_none(organization_id=org_id, entity=entity.value,
+                                       side=CREATING)
+    return list((row.state or {}).get("pending", [])) if row is not None else []
+
+
+async def unmark_creating(org_id: int, entity: Entity, forcemanager_ids: Iterable[int]) -> None:
+    done = set(forcemanager_ids)
+    row = await cursor(org_id, entity, CREATING)
+    left = [p for p in (row.state or {}).get("pending", []) if int(p["id"]) not in done]
+    await save_cursor(row, pending=left)
