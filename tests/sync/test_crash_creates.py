@@ -73,6 +73,7 @@ async def test_killed_after_the_salesforce_create_does_not_create_it_twice(
     assert [(e.action, e.direction, e.status, e.salesforce_id) for e in entries] == [
         (SyncAction.CREATED, Flow.FORCEMANAGER_TO_SALESFORCE, SyncStatus.SUCCESS, first["Id"])
     ]
+    assert await store.creating(world.org_id, Entity.ACCOUNT) == []  # marks cleared
     assert await world.log(await world.sync()) == []  # converged: nothing left to write
 
 
