@@ -25,6 +25,10 @@ class BackgroundServer:
             ssl_keyfile=str(tls.server_key) if tls else None,
             # An idle keep-alive TLS client never answers close_notify: don't wait for it.
             timeout_graceful_shutdown=1,
+            # uvicorn drops idle keep-alive connections after 5 s, the very pause a client
+            # polling a Bulk job makes: the client then reuses a socket the server is closing
+            # (RemoteDisconnected). Real API front ends keep them far longer.
+            timeout_keep_alive=75,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
