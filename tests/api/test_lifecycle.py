@@ -9,6 +9,7 @@ import httpx
 from redis.asyncio import Redis
 
 from server.crypto import encrypt
+from server.integration.schedule import next_run_after, schedule_offset
 from server.jobs import queue_name, sync_job_id
 from server.models import Integration, IntegrationState, RunKind, RunStatus, SyncRun
 from tests.api.conftest import Api, new_org
@@ -160,11 +161,15 @@ async def test_full_life_start_sync_pause_resume_disable(
     await SyncRun.create(
         organization_id=org.org_id, kind=RunKind.INITIAL, status=RunStatus.SUCCESS
     )
+    before = datetime.now(UTC)
     await finish_initial_sync(org.org_id)
+    after = datetime.now(UTC)
     active = await state(org)
     assert active["state"] == "ACTIVE"
     next_run = datetime.fromisoformat(active["nextRunAt"])
-    assert 0 < (next_run - datetime.now(UTC)).total_seconds() <= 15 * 60
+    # The org's own slot in the 15-minute window, the first one after it became active.
+    offset = schedule_offset(org.org_id, 15)
+    assert next_run in {next_run_after(t, offset, 15) for t in (before, after)}
 
     # The initial job is still pending: a manual sync joins it.
     now = await org.data(
