@@ -41,8 +41,9 @@ async def test_one_bad_record_does_not_stop_the_others(world: World) -> None:
 
 
 async def test_quota_exhausted_mid_load_then_resumes_without_duplicates(world: World) -> None:
-    # Enough allowance for the describes, the count and the accounts, not for the rest.
-    world.sf.admin.set_limit(limit=5, used=0)
+    # Enough allowance for the survey (describes and counts in one Composite call) and the
+    # accounts, not for the rest.
+    world.sf.admin.set_limit(limit=2, used=0)
     first = await world.sync()
     assert first.status is RunStatus.PARTIAL
     assert "REQUEST_LIMIT_EXCEEDED" in first.reason

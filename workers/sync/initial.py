@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from server.backups import service as backups
 from server.entities import Entity, Flow, spec_for
 from server.models import Backup, RecordLink, SyncAction
-from workers.sync import cursors, probe, store
+from workers.sync import cursors, store
 from workers.sync.apply import BATCH, Batch, Op, record_written, write
 from workers.sync.context import Engine
 from workers.sync.convert import parse_datetime
-from workers.sync.extra_fields import create_extra_fields
+from workers.sync.extra_fields import create_missing, keep_custom_fields
 from workers.sync.mapping import Lookups, from_salesforce
 from workers.sync.parents import prefetch_salesforce_parents
+from workers.sync.survey import survey
 
 T = TypeVar("T")
 
@@ -38,26 +40,71 @@ IN_FLIGHT = 3
 async def run_initial(engine: Engine) -> None:
     row = await store.cursor(engine.org_id, store.INITIAL, "ENGINE")
     phase = (row.state or {}).get("phase", "backup")
-    if phase == "backup":
-        backup = await _backup(engine, row)
-        await backups.copy(engine.fm, backup)
-        phase = "remove"
-        await store.save_cursor(row, phase=phase)
-    if phase == "remove":
-        backup = await Backup.get(id=row.state["backup_id"])
-        await backups.remove(engine.fm, backup)
-        phase = "fields"
-        await store.save_cursor(row, phase=phase)
-    if phase == "fields":
-        await create_extra_fields(engine)
-        phase = "load"
-        await store.save_cursor(row, phase=phase)
-    if phase == "load":
-        objects = [spec_for(e).salesforce_object for e in engine.entities]
-        totals = await probe.totals(engine.sf, objects)
+    if phase not in ("backup", "remove", "fields", "load"):
+        return
+    objects = {e: spec_for(e).salesforce_object for e in engine.entities}
+    found = await survey(engine.sf, list(objects.values()), describe=phase != "load")
+    if phase != "load":
         for entity in engine.entities:
-            await load_entity(engine, entity, totals.get(spec_for(entity).salesforce_object))
+            await keep_custom_fields(engine, entity, found.described[objects[entity]])
+    readers = _Readers(engine)
+    try:
+        # The first Salesforce pages are read while ForceManager is backed up and prepared.
+        await readers.start(0)
+        if phase == "backup":
+            backup = await _backup(engine, row)
+            await backups.copy(engine.fm, backup)
+            phase = "remove"
+            await store.save_cursor(row, phase=phase)
+        if phase == "remove":
+            backup = await Backup.get(id=row.state["backup_id"])
+            await backups.remove(engine.fm, backup)
+            phase = "fields"
+            await store.save_cursor(row, phase=phase)
+        if phase == "fields":
+            for entity in engine.entities:
+                await create_missing(engine, entity, found.described[objects[entity]])
+            phase = "load"
+            await store.save_cursor(row, phase=phase)
+        for n, entity in enumerate(engine.entities):
+            await load_entity(engine, entity, found.totals.get(objects[entity]),
+                              readers.take(n), then=functools.partial(readers.start, n + 1))
         await store.save_cursor(row, phase="done")
+    finally:
+        await readers.close()
+
+
+class _Readers:
+    """Each entity's Salesforce pages, started ahead of its load: the next entity's first
+    page is read while the last batches of this one are written, so ForceManager's paced
+    writes do not wait for it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._open: dict[int, ReadAhead[Any]] = {}
+
+    async def start(self, n: int) -> None:
+        entities = self.engine.entities
+        while n < len(entities) and n not in self._open:
+            entity = entities[n]
+            row = await store.cursor(self.engine.org_id, entity, store.SALESFORCE)
+            state = (row.state or {}).get("load") or {}
+            if state.get("done"):
+                n += 1
+                continue
+            since = cursors.salesforce(state.get("after"))
+            emap = self.engine.maps[entity]
+            self._open[n] = ReadAhead(self.engine.sf.query_changes(
+                spec_for(entity).salesforce_object, emap.salesforce_fields, since))
+            return
+
+    def take(self, n: int) -> ReadAhead[Any] | None:
+        return self._open.get(n)  # still closed by close(), whatever the load did with it
+
+    async def close(self) -> None:
+        for reader in self._open.values():
+            await reader.aclose()
+        self._open.clear()
 
 
 async def _backup(engine: Engine, row: store.SyncCursor) -> Backup:
@@ -70,19 +117,29 @@ async def _backup(engine: Engine, row: store.SyncCursor) -> Backup:
     return backup
 
 
-async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None:
+async def load_entity(
+    engine: Engine, entity: Entity, total: int | None, reader: ReadAhead[Any] | None = None,
+    then: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Load one entity from where its checkpoint stands. `reader`: its pages, already
+    started (read from the checkpoint otherwise); `then` is awaited once the last page has
+    been read."""
     row = await store.cursor(engine.org_id, entity, store.SALESFORCE)
     state = dict((row.state or {}).get("load") or {})
     if state.get("done"):
+        if reader is not None:
+            await reader.aclose()
         return
     await _recover_pending(engine, entity, state.get("pending") or [])
     emap = engine.maps[entity]
     spec = spec_for(entity)
     processed = int(state.get("processed", 0))
-    since = cursors.salesforce(state.get("after"))
     await engine.progress(entity, processed, total)
     tail = cursors.TailCounter()
-    pages = engine.sf.query_changes(spec.salesforce_object, emap.salesforce_fields, since)
+    if reader is None:
+        since = cursors.salesforce(state.get("after"))
+        reader = ReadAhead(
+            engine.sf.query_changes(spec.salesforce_object, emap.salesforce_fields, since))
     # Up to IN_FLIGHT batches at once are being written to ForceManager (each with its own
     # copy of the lookups) and then recorded (links, log, progress) in order, while the next
     # one is prepared. Their records stay "pending" in the checkpoint until recorded, so a
@@ -91,7 +148,7 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
     flight: deque[_InFlight] = deque()
     settled: _InFlight | None = None
     try:
-        async with contextlib.aclosing(read_ahead(pages)) as reading:
+        async with contextlib.aclosing(reader) as reading:
             async for page in reading:
                 read_at = datetime.now(UTC).isoformat()  # see incremental.SECOND_SETTLED
                 for start in range(0, len(page), BATCH):
@@ -121,6 +178,8 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
                     task = asyncio.create_task(_write_and_record(
                         engine, batch, engine.lookups.snapshot(), before, processed, total))
                     flight.append(_InFlight(task, pending, done, tail.count, read_at))
+        if then is not None:
+            await then()
         while flight:
             settled = await _land(flight)
             state = settled.state
@@ -138,26 +197,37 @@ async def load_entity(engine: Engine, entity: Entity, total: int | None) -> None
     await store.save_cursor(fm_row, datetime.now(UTC).isoformat())
 
 
-async def read_ahead(pages: AsyncIterator[T]) -> AsyncIterator[T]:
+class ReadAhead(Generic[T]):
     """The same pages, the next one read while the caller works on this one: a load used to
-    wait for every Salesforce page with nothing else to do. One page ahead at most, so
-    memory stays flat."""
-    source = aiter(pages)
-    ahead: asyncio.Future[T] = asyncio.ensure_future(anext(source))
-    try:
-        while True:
-            try:
-                page = await ahead
-            except StopAsyncIteration:
-                return
-            ahead = asyncio.ensure_future(anext(source))
-            yield page
-    finally:
-        ahead.cancel()
-        await asyncio.wait([ahead])
-        if not ahead.cancelled():
-            ahead.exception()  # retrieved, not raised: the caller stopped for its own reason
-        aclose = getattr(source, "aclose", None)
+    wait for every Salesforce page with nothing else to do. Reading starts when this is
+    made; one page ahead at most, so memory stays flat."""
+
+    def __init__(self, pages: AsyncIterator[T]) -> None:
+        self._source = aiter(pages)
+        self._ahead: asyncio.Future[T] | None = asyncio.ensure_future(anext(self._source))
+
+    def __aiter__(self) -> ReadAhead[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        if self._ahead is None:
+            raise StopAsyncIteration
+        try:
+            page = await self._ahead
+        except StopAsyncIteration:
+            self._ahead = None
+            raise
+        self._ahead = asyncio.ensure_future(anext(self._source))
+        return page
+
+    async def aclose(self) -> None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.cancel()
+            await asyncio.wait([ahead])
+            if not ahead.cancelled():
+                ahead.exception()  # retrieved, not raised: the caller stopped for its reason
+        aclose = getattr(self._source, "aclose", None)
         if aclose is not None:
             await aclose()
 
