@@ -11,7 +11,7 @@ from server.clients.forcemanager import ForceManagerClient
 from server.entities import Direction, Entity, Flow
 from server.models import RunKind, RunStatus, SyncAction, SyncCursor, SyncStatus
 from tests.sync.conftest import World, connect_org
-from workers.sync import incremental
+from workers.sync import apply, incremental
 from workers.sync import run as run_module
 
 
@@ -262,13 +262,111 @@ async def test_edit_in_forcemanager_of_a_record_salesforce_deleted_meanwhile(
     assert (await world.link(Entity.OPPORTUNITY, opportunity["Id"])).deleted
 
 
-def test_rows_read_again_for_the_overlap_are_batched_apart_from_new_ones() -> None:
-    def row(second: int, n: int) -> dict:
-        return {"SystemModstamp": f"2026-03-02T09:00:{second:02d}.000+0000", "Id": f"001{n:012d}"}
+def _collection_calls(world: World) -> int:
+    return int(world.sf.counters().get("sobject-collections", 0))
 
-    cursor = (datetime(2026, 3, 2, 9, 0, 10, tzinfo=UTC), row(10, 5)["Id"])
-    again = [row(9, 1), row(10, 5)]  # at or before the cursor
-    new = [row(10, 6)] + [row(11, n) for n in range(400)]
-    chunks = incremental._chunks(again + new, cursor)
-    assert chunks == [again, new[:200], new[200:400], new[400:]]
-    assert incremental._chunks(new, None) == [new[:200], new[200:400], new[400:]]
+
+def _bulk_updates(world: World) -> int:
+    return int(world.fm.counters()["by_kind"].get("bulk_update accounts", 0))
+
+
+async def test_a_ticks_writes_share_full_requests_wherever_the_changes_are_read(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """N writes of a kind take ⌈N/BATCH⌉ requests: records changed in ForceManager that the
+    Salesforce read pairs (the row at the cursor, read again for the overlap; a record
+    edited on both sides) go out with ForceManager's other changes, not in a request per
+    chunk of rows read."""
+    monkeypatch.setattr(apply, "BATCH", 2)
+    await _loaded(world)
+    await world.sync()  # settles the cursors
+    accounts = sorted((a for a in world.sf_records("Account") if not a["IsDeleted"]),
+                      key=lambda a: (a["SystemModstamp"], a["Id"]))
+    at_cursor, both, sf_only, fm_only = accounts[-1], accounts[0], accounts[1], accounts[2]
+    for n, account in enumerate((both, sf_only)):
+        world.sf.admin.edit("Account", account["Id"], {"Phone": f"+34 911 000 00{n}"})
+    for n, account in enumerate((at_cursor, both, fm_only)):
+        twin = (await world.link(Entity.ACCOUNT, account["Id"])).forcemanager_id
+        world.fm.edit("accounts", twin, {"website": f"https://w{n}.example"})
+    collections, bulk_updates = _collection_calls(world), _bulk_updates(world)
+
+    run = await world.sync()
+
+    # Read in chunks of two: [the cursor's row, both], [sf_only]; then fm_only alone.
+    assert _collection_calls(world) - collections == 2  # 3 updates to Salesforce
+    assert _bulk_updates(world) - bulk_updates == 1  # 2 updates to ForceManager
+    for n, account in enumerate((at_cursor, both, fm_only)):
+        assert world.sf.admin.get("Account", account["Id"])["Website"] == f"https://w{n}.example"
+    for n, account in enumerate((both, sf_only)):
+        twin = (await world.link(Entity.ACCOUNT, account["Id"])).forcemanager_id
+        assert (await world.fm_client.get("accounts", twin))["phone"] == f"+34 911 000 00{n}"
+    entries = [e for e in await world.log(run) if e.entity == "ACCOUNT"]
+    assert sorted((e.direction.value, e.salesforce_id) for e in entries) == sorted(
+        [(Flow.FORCEMANAGER_TO_SALESFORCE.value, a["Id"]) for a in (at_cursor, both, fm_only)]
+        + [(Flow.SALESFORCE_TO_FORCEMANAGER.value, a["Id"]) for a in (both, sf_only)]
+    )
+    assert all(e.status is SyncStatus.SUCCESS for e in entries)
+    assert await world.log(await world.sync()) == []  # and nothing echoes back
+
+
+async def test_edited_on_both_sides_a_failed_write_to_salesforce_is_sent_again(
+    world: World,
+) -> None:
+    """The two writes of a record edited on both sides may go in different requests: the
+    one that succeeds must not store the other's fields as synced."""
+    account, twin = await _loaded(world)
+    world.sf.admin.edit("Account", account["Id"], {"Phone": "SF-PHONE"})
+    world.fm.edit("accounts", twin["id"], {"website": "https://fm.example"})
+    world.sf.admin.faults(
+        record_errors={"count": 1, "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION"}
+    )
+    run = await world.sync()
+    assert (await world.fm_client.get("accounts", twin["id"]))["phone"] == "SF-PHONE"
+    assert world.sf.admin.get("Account", account["Id"])["Website"] != "https://fm.example"
+    assert [e.status for e in await world.log(run)
+            if e.direction is Flow.FORCEMANAGER_TO_SALESFORCE] == [SyncStatus.ERROR]
+
+    again = await world.sync()
+    assert world.sf.admin.get("Account", account["Id"])["Website"] == "https://fm.example"
+    assert [(e.direction, e.status) for e in await world.log(again)] == [
+        (Flow.FORCEMANAGER_TO_SALESFORCE, SyncStatus.SUCCESS)]
+    assert await world.log(await world.sync()) == []
+
+
+async def test_the_salesforce_cursor_waits_for_the_writes_its_rows_decided(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write waiting for a full request holds the cursor before its row: a run that dies
+    before sending it reads the row again."""
+    monkeypatch.setattr(apply, "BATCH", 2)
+    await _loaded(world)
+    await world.sync()
+    edited = [a for a in world.sf_records("Account") if not a["IsDeleted"]][:3]
+    for account in edited:
+        world.sf.admin.edit("Account", account["Id"], {"Phone": "+34 911 222 333"})
+
+    async def dies(self: incremental.Writes) -> None:
+        raise RuntimeError("the worker dies")
+
+    flush = incremental.Writes.flush
+    monkeypatch.setattr(incremental.Writes, "flush", dies)
+    run = await world.sync()
+    assert run.status is RunStatus.FAILED
+    cursor = await SyncCursor.get(organization_id=world.org_id, entity="ACCOUNT",
+                                  side="SALESFORCE")
+    at = incremental.cursors.salesforce(cursor.value)
+    assert at is not None
+    behind = []
+    for account in edited:
+        twin = (await world.link(Entity.ACCOUNT, account["Id"])).forcemanager_id
+        if (await world.fm_client.get("accounts", twin))["phone"] != "+34 911 222 333":
+            row = world.sf.admin.get("Account", account["Id"])
+            behind.append((incremental.parse_datetime(row["SystemModstamp"]), row["Id"]))
+    assert len(behind) == 1  # two went out in a full request, the third was waiting
+    assert behind[0] > at
+
+    monkeypatch.setattr(incremental.Writes, "flush", flush)
+    await world.sync()
+    for account in edited:
+        twin = (await world.link(Entity.ACCOUNT, account["Id"])).forcemanager_id
+        assert (await world.fm_client.get("accounts", twin))["phone"] == "+34 911 222 333"

@@ -12,7 +12,7 @@ from workers.sync.apply import Batch, Op, bases, set_bases
 from workers.sync.context import Engine
 from workers.sync.convert import parse_datetime
 from workers.sync.mapping import from_forcemanager, from_salesforce, record_name
-from workers.sync.merge import merge
+from workers.sync.merge import Merge, merge
 
 
 def decide(
@@ -94,18 +94,23 @@ def decide(
     result = merge(emap.salesforce_fields, sf_base, fm_base, sf_now, fm_now,
                    bidirectional=both_ways)
     common = dict(salesforce_id=sf_id, forcemanager_id=fm_id, name=name,
-                  salesforce_base=result.salesforce_base,
-                  forcemanager_base=result.forcemanager_base,
                   salesforce_modstamp=modstamp, forcemanager_updated=fm_updated)
+    # A record changed on both sides gets one write each way, and the two may go out in
+    # different requests (the engine fills requests of 200 across a tick). Each write
+    # stores only the new bases of the fields it does not leave to the other: if the other
+    # fails, or the run dies before it, its fields still differ from their base and the
+    # next tick sends them again.
     if result.to_forcemanager:
         batch.ops.append(
             Op(SyncAction.UPDATED, Flow.SALESFORCE_TO_FORCEMANAGER, link,
-               values=result.to_forcemanager, conflicts=result.conflicts or None, **common)
+               values=result.to_forcemanager, conflicts=result.conflicts or None,
+               **_bases_besides(result, result.to_salesforce), **common)
         )
     if result.to_salesforce:
         batch.ops.append(
             Op(SyncAction.UPDATED, Flow.FORCEMANAGER_TO_SALESFORCE, link,
-               values=result.to_salesforce, **common)
+               values=result.to_salesforce,
+               **_bases_besides(result, result.to_forcemanager), **common)
         )
     if result.empty:
         new_sf = {**sf_base, **result.salesforce_base}
@@ -113,3 +118,13 @@ def decide(
         if new_sf != sf_base or new_fm != fm_base:
             set_bases(link, new_sf, new_fm)
             batch.quiet.append(link)
+
+
+def _bases_besides(result: Merge, other: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The merge's new bases without the fields the other write carries."""
+    return {
+        "salesforce_base": {k: v for k, v in result.salesforce_base.items() if k not in other},
+        "forcemanager_base": {
+            k: v for k, v in result.forcemanager_base.items() if k not in other
+        },
+    }

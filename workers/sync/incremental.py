@@ -1,5 +1,5 @@
 """An incremental tick: what changed on either side since the cursors, paired through the
-record links, resolved by the three-way merge, applied in batches.
+record links, resolved by the three-way merge, written in full requests (Writes).
 
 Salesforce is probed first with one Composite call counting the changes of every synced
 object; only objects with changes are read. A tick with nothing to do therefore costs one
@@ -9,20 +9,22 @@ Salesforce call (plus one empty ForceManager page per bidirectional entity).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server.clients.errors import PermanentError
-from server.entities import Entity, spec_for
-from server.models import RecordLink
+from server.entities import Entity, Flow, spec_for
+from server.models import RecordLink, SyncAction
+from workers.sync import apply as apply_module
 from workers.sync import cursors, probe, store, value_lists
-from workers.sync.apply import BATCH, Batch, apply
+from workers.sync.apply import Batch, Op, record_written, write
 from workers.sync.context import Engine
 from workers.sync.convert import parse_datetime
 from workers.sync.decide import decide
 from workers.sync.extra_fields import ensure_extra_fields
-from workers.sync.mapping import from_forcemanager
+from workers.sync.mapping import Lookups, from_forcemanager
 from workers.sync.parents import prefetch_forcemanager_parents, prefetch_salesforce_parents
 from workers.sync.recover import SALESFORCE_ID, recover_creates
 from workers.sync.upkeep import mind_the_deleted_window, retries, save_retries
@@ -119,6 +121,114 @@ class ForceManagerRead:
     users_left: int  # entities sharing the resource that have not taken it yet
 
 
+# Chunks decided while some write waits for a full request (10,000 rows); past this the
+# waiting writes go out anyway. Bounds the links kept for them and how far the Salesforce
+# cursor trails the rows read (a run that dies reads those rows again).
+MAX_WAITING_CHUNKS = 50
+
+
+@dataclass
+class _Mark:
+    """Salesforce rows read up to a cursor position: the cursor may move there once the
+    writes to ForceManager and the new bases those rows decided are stored."""
+
+    cursor: str
+    at_cursor: int
+    waiting: int
+
+
+@dataclass
+class Writes:
+    """The writes one entity's tick decides, sent in full requests.
+
+    Writes wait per kind (direction and action, the requests apply.write makes) until BATCH
+    of a kind are ready, so a tick's N writes of a kind take ⌈N/BATCH⌉ requests however its
+    changes fall across the rows read: a record that changed on both sides, decided with
+    the Salesforce rows, writes to Salesforce in the same requests as ForceManager's other
+    changes. Writes to Salesforce need no guard on the Salesforce cursor: the ForceManager
+    cursor moves only at the end of the entity, so a run that dies reads their ForceManager
+    side again (decide gives each write only the bases of its own fields).
+    """
+
+    engine: Engine
+    entity: Entity
+    sf_row: Any
+    waiting: dict[tuple[Flow, SyncAction], list[Op]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    quiet: list[RecordLink] = field(default_factory=list)
+    lookups: Lookups = field(init=False)  # the parent links the waiting writes need
+    marks: deque[_Mark] = field(default_factory=deque)
+    holds: dict[int, _Mark] = field(default_factory=dict)  # id() of what a mark waits for
+    chunks: int = 0  # decided since nothing was waiting
+
+    def __post_init__(self) -> None:
+        self.lookups = self.engine.lookups.snapshot()
+        self.lookups.forget_links()
+
+    async def add(self, batch: Batch, mark: tuple[str, int] | None = None) -> None:
+        """Take a chunk's decisions (made with engine.lookups' current links). `mark`: the
+        Salesforce cursor after the chunk's rows."""
+        for entity, pairs in self.engine.lookups.links.items():
+            self.lookups.add_links(entity, pairs)
+        held = None if mark is None else _Mark(mark[0], mark[1], 0)
+        for op in batch.ops:
+            self.waiting[(op.flow, op.action)].append(op)
+            if held is not None and op.flow is Flow.SALESFORCE_TO_FORCEMANAGER:
+                self._hold(held, op)
+        for link in batch.quiet:
+            self.quiet.append(link)
+            if held is not None:
+                self._hold(held, link)
+        if held is not None:
+            self.marks.append(held)
+        self.chunks += 1
+        size = apply_module.BATCH
+        for kind in list(self.waiting):
+            while len(self.waiting[kind]) >= size:
+                await self._send({kind: size})
+        if len(self.quiet) >= size:
+            await self._send({})
+        if self.chunks >= MAX_WAITING_CHUNKS:
+            await self.flush()
+        await self._move_cursor()
+
+    async def flush(self) -> None:
+        """Send everything still waiting (at the end of the entity)."""
+        if any(self.waiting.values()) or self.quiet:
+            await self._send({kind: len(ops) for kind, ops in self.waiting.items()})
+        await self._move_cursor()
+
+    def _hold(self, mark: _Mark, item: object) -> None:
+        if id(item) not in self.holds:  # counted once, released once
+            mark.waiting += 1
+            self.holds[id(item)] = mark
+
+    async def _send(self, counts: dict[tuple[Flow, SyncAction], int]) -> None:
+        """One apply of the first `counts[kind]` waiting writes of each kind, with every
+        waiting quiet link."""
+        batch = Batch(self.entity, quiet=self.quiet)
+        self.quiet = []
+        for kind, count in counts.items():
+            batch.ops += self.waiting[kind][:count]
+            self.waiting[kind] = self.waiting[kind][count:]
+        await record_written(self.engine, await write(self.engine, batch, self.lookups))
+        for item in (*batch.ops, *batch.quiet):
+            held = self.holds.pop(id(item), None)
+            if held is not None:
+                held.waiting -= 1
+        if not any(self.waiting.values()) and not self.quiet:
+            self.lookups.forget_links()
+            self.chunks = 0
+
+    async def _move_cursor(self) -> None:
+        last = None
+        while self.marks and self.marks[0].waiting == 0:
+            last = self.marks.popleft()
+        if last is not None:
+            await store.save_cursor(self.sf_row, last.cursor, at_cursor=last.at_cursor)
+
+
 async def _read_forcemanager(
     engine: Engine, entity: Entity, reads: dict[str, ForceManagerRead]
 ) -> ForceManagerRead:
@@ -179,6 +289,7 @@ async def sync_entity(
     seen: set[str] = set()
     sf_retry = retries(sf_row)
     fm_retry = retries(fm_row) if fm_row is not None else {}
+    writes = Writes(engine, entity, sf_row)
     if fm_retry:
         ids = ", ".join(str(int(i)) for i in fm_retry)
         async for page in engine.fm.list(spec.forcemanager_resource, where=f"id IN ({ids})",
@@ -191,8 +302,8 @@ async def sync_entity(
                 f"WHERE Id IN ({quoted})")
         async for page in engine.sf.query(soql, include_deleted=True):
             seen.update(r["Id"] for r in page)
-            for begin in range(0, len(page), BATCH):
-                await _salesforce_chunk(engine, entity, page[begin : begin + BATCH], fm_changes)
+            for chunk in _chunks(page):
+                await _salesforce_chunk(engine, entity, chunk, fm_changes, writes)
     if sf_changed:
         await store.save_cursor(
             sf_row, read_at=datetime.now(UTC).isoformat(), rechecked=sf_row.value
@@ -205,19 +316,16 @@ async def sync_entity(
             # Rows already handled as retries are skipped (only those are remembered:
             # memory must not grow with the number of changes).
             rows = [r for r in page if r["Id"] not in seen]
-            for chunk in _chunks(rows, after):
+            for chunk in _chunks(rows):
                 tail.add(chunk)
-                await _salesforce_chunk(engine, entity, chunk, fm_changes)
                 last = chunk[-1]
-                await store.save_cursor(
-                    sf_row,
-                    cursors.salesforce_text(last["SystemModstamp"], last["Id"]),
-                    at_cursor=tail.count,
-                )
+                # The cursor moves past these rows once their writes are made.
+                mark = (cursors.salesforce_text(last["SystemModstamp"], last["Id"]), tail.count)
+                await _salesforce_chunk(engine, entity, chunk, fm_changes, writes, mark)
     if fm_changes:
-        records = list(fm_changes.values())
-        for begin in range(0, len(records), BATCH):
-            await _forcemanager_chunk(engine, entity, records[begin : begin + BATCH])
+        for chunk in _chunks(list(fm_changes.values())):
+            await _forcemanager_chunk(engine, entity, chunk, writes)
+    await writes.flush()
     if fm_row is not None and (fm_latest is not None or fm_answered not in (None, UNKNOWN)):
         await store.save_cursor(
             fm_row,
@@ -230,23 +338,11 @@ async def sync_entity(
     await save_retries(engine, entity, sf_row, sf_retry, fm_row, fm_retry)
 
 
-def _chunks(
-    rows: list[dict[str, Any]], after: tuple[datetime, str] | None
-) -> list[list[dict[str, Any]]]:
-    """The rows in batches. Those at or before the cursor (read again for the overlap,
-    mostly echoes) are batched apart, so they do not shift the new rows' batches: writes
-    then go out in full requests."""
-    split = 0
-    if after is not None:
-        while split < len(rows) and (
-            parse_datetime(rows[split]["SystemModstamp"]), rows[split]["Id"]
-        ) <= after:
-            split += 1
-    return [
-        part[begin : begin + BATCH]
-        for part in (rows[:split], rows[split:])
-        for begin in range(0, len(part), BATCH)
-    ]
+def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Rows are decided BATCH at a time (one query per batch for their links); how the
+    writes are grouped into requests is up to Writes."""
+    size = apply_module.BATCH
+    return [rows[begin : begin + size] for begin in range(0, len(rows), size)]
 
 
 async def _salesforce_chunk(
@@ -254,6 +350,8 @@ async def _salesforce_chunk(
     entity: Entity,
     records: list[dict[str, Any]],
     fm_changes: dict[int, dict[str, Any]],
+    writes: Writes,
+    mark: tuple[str, int] | None = None,
 ) -> None:
     links = await store.links_by_salesforce(engine.org_id, entity, [r["Id"] for r in records])
     paired: list[tuple[RecordLink | None, dict[str, Any], dict[str, Any] | None]] = []
@@ -270,11 +368,11 @@ async def _salesforce_chunk(
     for link, record, fm_record in paired:
         decide(engine, entity, batch, link, record, fm_record)
     await value_lists.before_apply(engine, entity, batch)
-    await apply(engine, batch)
+    await writes.add(batch, mark)
 
 
 async def _forcemanager_chunk(
-    engine: Engine, entity: Entity, records: list[dict[str, Any]]
+    engine: Engine, entity: Entity, records: list[dict[str, Any]], writes: Writes
 ) -> None:
     resource = spec_for(entity).forcemanager_resource
     sharing = [e for e in engine.entities if spec_for(e).forcemanager_resource == resource]
@@ -315,4 +413,4 @@ async def _forcemanager_chunk(
         )
         await store.save_links([link for link in adopted if link.salesforce_id not in known], [])
     await value_lists.before_apply(engine, entity, batch)
-    await apply(engine, batch)
+    await writes.add(batch)
