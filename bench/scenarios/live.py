@@ -19,6 +19,7 @@ from bench.sizes import Size
 
 CLIENT_PROCESSES = 2  # subscribers are spread over processes so the load generator keeps up
 TARGET_P99_MS = 250.0
+SERVER_ENV = {"UVICORN_WS_PER_MESSAGE_DEFLATE": "false"}
 
 
 def event(n: int) -> dict[str, object]:
@@ -86,7 +87,9 @@ async def run(size: Size) -> list[Figure]:
     count, rate = size.subscribers, size.events_per_second
     async with bench_env("sqlite") as values:
         org, token = await create_organization("Bench", "business")
-        api = ApiProcess(values)
+        # As the API should be deployed (server/app.py): no permessage-deflate, which would
+        # compress each frame once per subscriber.
+        api = ApiProcess({**values, **SERVER_ENV})
         redis = Redis.from_url(get_settings().redis_url)
         try:
             await api.wait_ready()
@@ -95,10 +98,12 @@ async def run(size: Size) -> list[Figure]:
                                         token, count)
             subscribed_mb, _ = api.memory_mb()
             cpu_before, started = cpu_seconds(api.proc.pid), time.perf_counter()
+            clients_before = sum(cpu_seconds(p.pid) for p in procs)
             published = await publish(redis, org.id, rate, size.live_seconds)
             await asyncio.sleep(2.0)  # let the last events arrive
             window = time.perf_counter() - started
             api_cpu = (cpu_seconds(api.proc.pid) - cpu_before) / window
+            clients_cpu = (sum(cpu_seconds(p.pid) for p in procs) - clients_before) / window
             busy_mb, peak_mb = api.memory_mb()
             got = await collect(procs)
         finally:
@@ -124,6 +129,9 @@ async def run(size: Size) -> list[Figure]:
                f"processes: {math.ceil(rate * count / max(got['received'] / window, 1))}"),
         Figure("live", f"{tag}: API process CPU", api_cpu * 100, "% of a core",
                note="near 100 % = the API process is the bottleneck (one event loop)"),
+        Figure("live", f"{tag}: subscriber clients CPU", clients_cpu * 100, "% of a core",
+               note=f"{CLIENT_PROCESSES} load-generator processes on the same cores as the "
+               "API process"),
         Figure("live", f"{tag}: API memory", busy_mb, "MB", idle_mb, "idle API process",
                extra={"subscribed_mb": subscribed_mb, "peak_mb": peak_mb}),
     ]
