@@ -31,6 +31,7 @@ from server.db import tortoise_config
 from server.graphql.context import Resources
 from server.graphql.schema import schema
 from server.live import LiveHub
+from server.live.frames import DirectFrames
 from server.live.handlers import LegacyWSHandler, TextWebSocketAdapter, TransportWSHandler
 from server.models import Integration
 
@@ -176,6 +177,8 @@ def create_app(*, manage_db: bool = True, extra_routes: list[BaseRoute] | None =
     app.state.resources = Resources()
     app.state.request_counts = Counter()
     app.add_middleware(RequestCounter)
+    # Outermost of ours, where a WebSocket's `send` is still uvicorn's own.
+    app.add_middleware(DirectFrames)
     return app
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 
-import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
@@ -30,6 +29,7 @@ from server.graphql.subscriptions import Subscription
 from server.graphql.tokens import TokensMutation, TokensQuery
 from server.graphql.users import UsersMutation, UsersQuery
 from server.live.handlers import SharedEventExecutor, StreamMaskErrors
+from server.live.results import SharedResultsSchema
 
 log = logging.getLogger("server.graphql")
 
@@ -76,7 +76,7 @@ def is_unexpected(error: GraphQLError) -> bool:
     return True
 
 
-class Schema(strawberry.Schema):
+class Schema(SharedResultsSchema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

@@ -28,7 +28,7 @@ from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
 
 from graphql import ExecutionResult, print_ast
-from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.extensions import MaskErrors
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -39,6 +39,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.execution import StreamExecutionResult
 
+from server.live.frames import frame_writer
+from server.live.results import errors_only, share
 from server.live.sharing import EVENTS, IdentityCache
 
 # Results of (shared event, request): a request's results are kept as long as the events.
@@ -80,6 +82,7 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         if self._shared and isinstance(result, ExecutionResult) and not result.errors:
             RESULTS.put(self.root_value, result, self._request)
             PAYLOADS.put(result.data, "")
+            share(result)
         return result
 
     def _request_key(self) -> Hashable:
@@ -112,6 +115,7 @@ class StreamMaskErrors(MaskErrors):
     apart with isinstance against a runtime-checkable Protocol (~5 us), once per frame of
     every subscriber. Results with errors are masked exactly as by MaskErrors."""
 
+    @errors_only
     def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
         if (
             getattr(result, "errors", None)
@@ -138,9 +142,17 @@ def shared_payload(payload: Mapping[str, Any]) -> str | None:
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
-    """Strawberry's Starlette adapter, plus sending text that is JSON already."""
+    """Strawberry's Starlette adapter, plus sending text that is JSON already: straight to
+    the connection's frame writer when the server gave one (server.live.frames)."""
 
     async def send_text(self, text: str) -> None:
+        writer = frame_writer(self.ws.scope)
+        if (
+            writer is not None
+            and self.ws.application_state is WebSocketState.CONNECTED
+            and writer.write_text(text)
+        ):
+            return
         try:
             await self.ws.send_text(text)
         except WebSocketDisconnect as exc:

@@ -1,0 +1,83 @@
+"""Live-feed frames written to the socket with as little machinery as possible.
+
+Each `websocket.send` through ASGI costs a trip through Starlette, uvicorn's send and one
+`transport.write` (a system call) per frame. A subscriber that wakes up with several events
+queued sends them one after the other in the same turn of the event loop, so here its text
+frames are framed by the connection's own websockets protocol object (which keeps the
+connection's state and any negotiated extension) and written together once that turn ends.
+
+Only uvicorn's websockets-sansio protocol (what `--ws auto` picks with websockets
+installed) is reached into; with any other server the frames take the ordinary ASGI path.
+Anything sent through ASGI later (complete, close) is framed by the same protocol object
+after the frames pending here, so the order on the wire is the order of the calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+try:
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+except ImportError:  # pragma: no cover - uvicorn without websockets: ASGI path only
+    WebSocketsSansIOProtocol = None  # type: ignore[assignment,misc]
+
+SCOPE_KEY = "fmsf.frame_writer"
+
+
+class FrameWriter:
+    """Text frames of one connection, written once per event-loop turn."""
+
+    __slots__ = ("_flush_pending", "protocol")
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+        self._flush_pending = False
+
+    def write_text(self, text: str) -> bool:
+        """Queue a text frame; False when it must take the ASGI path instead: before the
+        handshake, after a close, or while the socket's buffer is full (uvicorn's send
+        waits for it to drain, which is what holds a slow subscriber back)."""
+        protocol = self.protocol
+        if (
+            protocol.close_sent
+            or protocol.disconnected
+            or not protocol.handshake_complete
+            or protocol.initial_response is not None
+            or not protocol.writable.is_set()
+        ):
+            return False
+        protocol.conn.send_text(text.encode())
+        if not self._flush_pending:
+            self._flush_pending = True
+            protocol.loop.call_soon(self._flush)
+        return True
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        protocol = self.protocol
+        data = protocol.conn.data_to_send()
+        if data and not protocol.transport.is_closing():
+            protocol.transport.write(b"".join(data))
+
+
+class DirectFrames:
+    """ASGI middleware: gives each WebSocket served by uvicorn's websockets-sansio protocol
+    a FrameWriter in its scope. Must sit where `send` is still uvicorn's own (outside any
+    middleware that wraps send for WebSockets)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and WebSocketsSansIOProtocol is not None:
+            protocol = getattr(send, "__self__", None)
+            if isinstance(protocol, WebSocketsSansIOProtocol):
+                scope[SCOPE_KEY] = FrameWriter(protocol)
+        await self.app(scope, receive, send)
+
+
+def frame_writer(scope: Scope) -> FrameWriter | None:
+    return scope.get(SCOPE_KEY)
+
