@@ -17,6 +17,7 @@ from server.entities import Entity, Flow
 from server.graphql.types import SyncRecord
 from server.live import PROGRESS, RECORDS, Entry, InvalidCursor, LiveHub, Reset, StreamId
 from server.live.access import TokenWatch
+from server.live.direct import current as current_feed
 from server.live.sharing import EVENTS
 from server.models.sync import RunKind, RunStatus, SyncAction, SyncStatus
 
@@ -196,6 +197,7 @@ class Subscription:
                 not wanted_statuses or data.get("status") in wanted_statuses
             )
 
+        direct = current_feed()
         # aclosing: a client that unsubscribes leaves the hub at once, not when collected.
         async with aclosing(_hub(info).feed(org_id, RECORDS, after=start, accept=accept)) as feed:
             async for item in feed:
@@ -209,6 +211,9 @@ class Subscription:
                     continue
                 if not await token.active():
                     raise _revoked()
+                # A frame another subscriber's request made already: written from here.
+                if direct is not None and item.shared and await direct.send_known(event):
+                    continue
                 yield event
 
     @strawberry.subscription(
@@ -219,6 +224,7 @@ class Subscription:
         self, info: Info
     ) -> AsyncGenerator[SyncRunProgressEvent, None]:
         org_id, token = _caller(info)
+        direct = current_feed()
         async with aclosing(_hub(info).feed(org_id, PROGRESS, replay_run=True)) as feed:
             async for item in feed:
                 if isinstance(item, Reset):
@@ -232,4 +238,6 @@ class Subscription:
                     continue
                 if not await token.active():
                     raise _revoked()
+                if direct is not None and item.shared and await direct.send_known(event):
+                    continue
                 yield event

@@ -17,8 +17,9 @@ and mutations) takes Strawberry's ordinary path. The resolvers of a shared event
 must not depend on the caller beyond its org: the org is part of the key. A shared result's
 `data` is one object for many subscribers: nothing may change it in place.
 
-What stays per subscriber is the hub queue, the resolver's generator (filters, token
-re-check, resume), Strawberry's per-result extension hooks and the frame's own send.
+Once a frame's payload is known, the other subscribers' resolvers write their frames
+themselves (server.live.direct); what stays per subscriber is the hub queue, the
+resolver's generator (filters, token re-check, resume) and the frame's own send.
 """
 
 from __future__ import annotations
@@ -39,16 +40,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.execution import StreamExecutionResult
 
+from server.live.direct import CURRENT, DirectFeed
 from server.live.frames import frame_writer
 from server.live.results import errors_only, share
-from server.live.sharing import EVENTS, IdentityCache
-
-# Results of (shared event, request): a request's results are kept as long as the events.
-RESULTS: IdentityCache[ExecutionResult] = IdentityCache()
-# JSON text of a shared result's payload ({"data": ...}), keyed by the result's data object;
-# "" until the first subscriber's frame serializes it. Other results are not in here: their
-# data is one subscriber's.
-PAYLOADS: IdentityCache[str] = IdentityCache()
+from server.live.sharing import EVENTS, PAYLOADS, RESULTS
 
 
 def _encode(value: object) -> str:
@@ -67,6 +62,9 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().build_per_event_executor(payload)
         if self._request is None:
             self._request = self._request_key()
+            feed = CURRENT.get()
+            if feed is not None:
+                feed.request = self._request
         found = RESULTS.get(payload, self._request)
         if found is not None:
             return _Executed(found)  # no copy of this executor for a result already known
@@ -162,6 +160,15 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 class TransportWSHandler(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws, with shared payloads."""
 
+    async def run_operation(self, operation: Any) -> None:
+        # The operation's own task: what its resolver will find in CURRENT.
+        if isinstance(self.websocket, TextWebSocketAdapter):
+            head = f'{{"id":{_encode(operation.id)},"type":"next","payload":'
+            CURRENT.set(
+                DirectFeed(self.websocket.send_text, head, lambda: not operation.completed)
+            )
+        await super().run_operation(operation)
+
     async def send_message(self, message: Any) -> None:
         if message.get("type") == "next" and isinstance(self.websocket, TextWebSocketAdapter):
             payload = shared_payload(message["payload"])
@@ -174,6 +181,19 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
 
 class LegacyWSHandler(BaseGraphQLWSHandler):
     """graphql-ws (the older protocol), with shared payloads."""
+
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        # The operation's own task: what its resolver will find in CURRENT.
+        if isinstance(self.websocket, TextWebSocketAdapter):
+            head = f'{{"type":"data","id":{_encode(operation_id)},"payload":'
+            CURRENT.set(DirectFeed(self.websocket.send_text, head))
+        await super().handle_async_results(operation_id, query, operation_name, variables)
 
     async def send_message(self, message: Any) -> None:
         if message.get("type") == "data" and isinstance(self.websocket, TextWebSocketAdapter):

@@ -22,6 +22,7 @@ from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from server.live.direct import CURRENT
 from server.live.sharing import IdentityCache
 
 
@@ -81,6 +82,9 @@ class SharedResultsRunner(SchemaExtensionsRunner):
                  extensions: list[SchemaExtension] | None = None) -> None:
         super().__init__(execution_context=execution_context, extensions=extensions)
         self.quiet = all(_quiet(extension) for extension in self.extensions)
+        feed = CURRENT.get()
+        if feed is not None:
+            feed.quiet = self.quiet
 
     def on_stream_result(self, result: Any) -> Any:
         if self.quiet and type(result) is SharedExecutionResult:

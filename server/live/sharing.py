@@ -77,3 +77,11 @@ class SharedEvents:
 
 # One per process, like the hub that hands out the entries.
 EVENTS = SharedEvents()
+
+
+# Results of (shared event, request): a request's results are kept as long as the events.
+RESULTS: IdentityCache[Any] = IdentityCache()
+# JSON text of a shared result's payload ({"data": ...}), keyed by the result's data object;
+# "" until the first subscriber's frame serializes it. Other results are not in here: their
+# data is one subscriber's.
+PAYLOADS: IdentityCache[str] = IdentityCache()
