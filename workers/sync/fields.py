@@ -7,11 +7,14 @@ conflicts use it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 
 from server.entities import Entity
+from workers.sync import convert
 
 
 class Kind(StrEnum):
@@ -33,6 +36,16 @@ class Kind(StrEnum):
 
 # Kinds written to ForceManager as their canonical value.
 PLAIN = frozenset({Kind.TEXT, Kind.NUMBER, Kind.BOOL, Kind.DATE, Kind.DATETIME})
+
+# Salesforce wire value → canonical, per kind; every other kind reads as text.
+SALESFORCE_READERS: dict[Kind, Callable[[Any], Any]] = {
+    Kind.NUMBER: convert.number,
+    Kind.BOOL: convert.boolean,
+    Kind.DATE: convert.date_value,
+    Kind.DATE_AS_DATETIME: convert.date_value,
+    Kind.DATETIME: convert.datetime_value,
+    Kind.MULTI: convert.multi,
+}
 
 
 @dataclass(frozen=True)
@@ -98,7 +111,47 @@ class EntityMap:
 
     @property
     def salesforce_fields(self) -> list[str]:
-        return [f.key for f in self.fields]
+        return list(self.salesforce_keys)
+
+    # The plans below are what converting a record walks, worked out once per map: a load
+    # converts every record three times (read, write, read-back), field by field.
+
+    @cached_property
+    def salesforce_keys(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.fields)
+
+    @cached_property
+    def key_set(self) -> frozenset[str]:
+        return frozenset(self.salesforce_keys)
+
+    @cached_property
+    def readers(self) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+        """(key, Salesforce value → canonical) of each field."""
+        return tuple((f.key, SALESFORCE_READERS.get(f.kind, convert.text)) for f in self.fields)
+
+    @cached_property
+    def plain_keys(self) -> tuple[str, ...]:
+        """Keys of plain_forcemanager, in field order; plain_names: their ForceManager
+        fields, in the same order."""
+        return tuple(self.plain_forcemanager)
+
+    @cached_property
+    def plain_names(self) -> tuple[str, ...]:
+        return tuple(self.plain_forcemanager.values())
+
+    @cached_property
+    def special_fields(self) -> tuple[Field, ...]:
+        """The fields that are not plain: written through lookups or reshaped."""
+        return tuple(f for f in self.fields if f.kind not in PLAIN)
+
+    @cached_property
+    def payload_reads(self) -> tuple[tuple[Field, tuple[str, ...], bool, bool], ...]:
+        """(field, its ForceManager fields, whether a payload must hold all of them (else
+        any: WhatId), whether it is a value list) of each field."""
+        return tuple(
+            (f, f.forcemanager_fields, f.kind is not Kind.WHAT, f.kind is Kind.VALUE_LIST)
+            for f in self.fields
+        )
 
     def with_fields(self, extra: list[Field]) -> EntityMap:
         known = {f.key for f in self.fields}

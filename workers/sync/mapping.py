@@ -9,7 +9,6 @@ rather than guessed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,11 @@ from workers.sync.fields import EntityMap, Field, Kind
 
 # Canonical placeholder for a ForceManager id with no Salesforce counterpart.
 UNLINKED = "fm:"
+
+# The kinds as module constants: `Kind.X` goes through the enum's metaclass (~8x a global),
+# and these are compared for every non-plain value of every record converted.
+_STREET, _OWNER, _REFERENCE, _WHAT = Kind.STREET, Kind.OWNER, Kind.REFERENCE, Kind.WHAT
+_VALUE_LIST, _DATE_AS_DATETIME, _MULTI = Kind.VALUE_LIST, Kind.DATE_AS_DATETIME, Kind.MULTI
 
 
 @dataclass
@@ -31,6 +35,7 @@ class Lookups:
 
     def __post_init__(self) -> None:
         self._item_index: dict[str, tuple[list[dict[str, Any]], dict[str, int]]] = {}
+        self._label_index: dict[str, tuple[list[dict[str, Any]], dict[Any, str | None]]] = {}
         self._owners_back = {fm: sf for sf, fm in self.owners.items()}
         self._links_back: dict[Entity, dict[int, str]] = {}
         for entity, pairs in list(self.links.items()):
@@ -45,6 +50,7 @@ class Lookups:
         copy.links = {entity: dict(pairs) for entity, pairs in self.links.items()}
         copy._links_back = {entity: dict(pairs) for entity, pairs in self._links_back.items()}
         copy._owners_back, copy._item_index = self._owners_back, self._item_index
+        copy._label_index = self._label_index
         return copy
 
     def owner_to_salesforce(self, fm_user: int) -> str:
@@ -64,10 +70,17 @@ class Lookups:
         return self._links_back.get(entity, {}).get(fm_id, f"{UNLINKED}{fm_id}")
 
     def label(self, value_list: str, item_id: int) -> str | None:
-        for item in self.value_lists.get(value_list, []):
-            if item.get("id") == item_id:
-                return convert.text(item.get("value") or item.get("description"))
-        return None
+        """The label of the first item with this id; built once per list object like
+        _item_ids (a create's read-back asks this for every value-list field)."""
+        items = self.value_lists.get(value_list, [])
+        cached = self._label_index.get(value_list)
+        if cached is None or cached[0] is not items:
+            index: dict[Any, str | None] = {}
+            for item in items:
+                index.setdefault(item.get("id"),
+                                 convert.text(item.get("value") or item.get("description")))
+            cached = self._label_index[value_list] = (items, index)
+        return cached[1].get(item_id)
 
     def item_id(self, value_list: str, label: str) -> int | None:
         return self._item_ids(value_list).get(label.strip().casefold())
@@ -104,22 +117,13 @@ def _scalar(kind: Kind, value: Any) -> Any:
     return convert.text(value)
 
 
-# Salesforce wire value → canonical, per kind; every other kind reads as text. A table,
-# not an if-chain: this runs for every field of every record read.
-_FROM_SALESFORCE: dict[Kind, Callable[[Any], Any]] = {
-    Kind.NUMBER: convert.number,
-    Kind.BOOL: convert.boolean,
-    Kind.DATE: convert.date_value,
-    Kind.DATE_AS_DATETIME: convert.date_value,
-    Kind.DATETIME: convert.datetime_value,
-    Kind.MULTI: convert.multi,
-}
-
-
 def from_salesforce(emap: EntityMap, record: dict[str, Any]) -> dict[str, Any]:
     get = record.get
-    text = convert.text
-    return {key: _FROM_SALESFORCE.get(kind, text)(get(key)) for key, kind in emap.kinds}
+    # Every converter reads None as None: an empty field costs no call.
+    return {
+        key: None if (value := get(key)) is None else read(value)
+        for key, read in emap.readers
+    }
 
 
 def from_forcemanager(
@@ -132,26 +136,27 @@ def from_forcemanager(
 
 
 def _read_fm(f: Field, record: dict[str, Any], lookups: Lookups) -> Any:
-    if f.kind is Kind.STREET:
+    kind = f.kind
+    if kind is _STREET:
         first, second = (convert.text(record.get(name)) for name in f.forcemanager_fields)
         return "\n".join(line for line in (first, second) if line) or None
     raw = record.get(f.forcemanager_fields[0])
-    if f.kind is Kind.OWNER:
+    if kind is _OWNER:
         user = convert.reference_id(raw)
         return None if user is None else lookups.owner_to_salesforce(user)
-    if f.kind in (Kind.REFERENCE, Kind.WHAT):
+    if kind is _REFERENCE or kind is _WHAT:
         # The most specific parent first (an activity's opportunity before its account).
         for entity, _, name in reversed(f.targets):
             parent = convert.reference_id(record.get(name))
             if parent is not None:
                 return lookups.link_to_salesforce(entity, parent)
         return None
-    if f.kind is Kind.VALUE_LIST:
+    if kind is _VALUE_LIST:
         if isinstance(raw, dict) and raw.get("value") is not None:
             return convert.text(raw.get("value"))
         item = convert.reference_id(raw)
         return None if item is None else lookups.label(f.value_list or "", item)
-    return _scalar(f.kind, raw)
+    return _scalar(kind, raw)
 
 
 def forcemanager_readback(
@@ -173,13 +178,17 @@ def created_readback(
     when not written), without reading back what to_forcemanager already knows: its
     readback is what ForceManager shows for those fields, except value lists (ForceManager
     names the item its own way) and fields only the create defaults set."""
-    readback = dict.fromkeys(emap.salesforce_fields)
-    readback.update(out.readback)
-    for f in emap.fields:
-        if f.kind is not Kind.VALUE_LIST and f.key in out.readback:
+    written = out.readback
+    readback = dict.fromkeys(emap.salesforce_keys)
+    readback.update(written)
+    for f, names, need_all, value_list in emap.payload_reads:
+        if not value_list and f.key in written:
             continue
-        names = f.forcemanager_fields
-        if (any if f.kind is Kind.WHAT else all)(name in payload for name in names):
+        if len(names) == 1:
+            present = names[0] in payload
+        else:
+            present = (all if need_all else any)(name in payload for name in names)
+        if present:
             readback[f.key] = _read_fm(f, payload, lookups)
     return readback
 
@@ -195,59 +204,75 @@ class Outgoing:
 
 
 def to_forcemanager(emap: EntityMap, values: dict[str, Any], lookups: Lookups) -> Outgoing:
+    if values.keys() == emap.key_set:
+        # A whole record (a load, a new record): the plain fields in two C-level zips.
+        plain = list(map(values.__getitem__, emap.plain_keys))
+        out = Outgoing(dict(zip(emap.plain_names, plain, strict=True)),
+                       dict(zip(emap.plain_keys, plain, strict=True)))
+        for f in emap.special_fields:
+            _write_special(out, f, values[f.key], lookups)
+        return out
     out = Outgoing({}, {})
-    plain = emap.plain_forcemanager
+    plain_names = emap.plain_forcemanager
     for key, value in values.items():
-        name = plain.get(key)
+        name = plain_names.get(key)
         if name is not None:
             out.payload[name] = value
             out.readback[key] = value
-            continue
-        f = emap.field(key)
-        names = f.forcemanager_fields
-        if f.kind is Kind.STREET:
-            lines = (value or "").split("\n", 1)
-            out.payload[names[0]] = lines[0] or None
-            out.payload[names[1]] = lines[1].replace("\n", " ") if len(lines) > 1 else None
-            out.readback[key] = "\n".join(
-                line for line in (out.payload[names[0]], out.payload[names[1]]) if line
-            ) or None
-        elif f.kind is Kind.OWNER:
-            user = lookups.owners.get(value) if value else None
-            if user is None and lookups.fallback_owner is not None:
-                user = lookups.fallback_owner
-                out.owner_fallback = True
-            if user is not None:
-                out.payload[names[0]] = user
-                out.readback[key] = lookups.owner_to_salesforce(user)
-        elif f.kind in (Kind.REFERENCE, Kind.WHAT):
-            if value is None:
-                for _, _, name in f.targets:
-                    out.payload[name] = None
-                out.readback[key] = None
-                continue
-            for entity, prefix, name in f.targets:
-                if value.startswith(prefix):
-                    parent = lookups.links.get(entity, {}).get(value)
-                    if parent is not None:
-                        out.payload[name] = parent
-                        out.readback[key] = value
-                    break
-        elif f.kind is Kind.VALUE_LIST:
-            item = lookups.item_id(f.value_list or "", value) if value else None
-            if item is not None or value is None:
-                out.payload[names[0]] = item
-                out.readback[key] = value
         else:
-            out.payload[names[0]] = _fm_scalar(f.kind, value)
-            out.readback[key] = value
+            _write_special(out, emap.field(key), value, lookups)
     return out
 
 
+def _write_special(out: Outgoing, f: Field, value: Any, lookups: Lookups) -> None:
+    """Write one field that is not plain (see EntityMap.plain_forcemanager) into `out`."""
+    payload = out.payload
+    kind = f.kind
+    if kind is _STREET:
+        first, _, rest = (value or "").partition("\n")
+        second = rest.replace("\n", " ") if _ else None
+        names = f.forcemanager_fields
+        payload[names[0]] = first = first or None
+        payload[names[1]] = second
+        if first and second:
+            out.readback[f.key] = f"{first}\n{second}"
+        else:
+            out.readback[f.key] = first or second or None
+    elif kind is _OWNER:
+        user = lookups.owners.get(value) if value else None
+        if user is None and lookups.fallback_owner is not None:
+            user = lookups.fallback_owner
+            out.owner_fallback = True
+        if user is not None:
+            payload[f.forcemanager_fields[0]] = user
+            out.readback[f.key] = lookups.owner_to_salesforce(user)
+    elif kind is _REFERENCE or kind is _WHAT:
+        if value is None:
+            for _, _, name in f.targets:
+                payload[name] = None
+            out.readback[f.key] = None
+            return
+        for entity, prefix, name in f.targets:
+            if value.startswith(prefix):
+                parent = lookups.links.get(entity, {}).get(value)
+                if parent is not None:
+                    payload[name] = parent
+                    out.readback[f.key] = value
+                break
+    elif kind is _VALUE_LIST:
+        item = lookups.item_id(f.value_list or "", value) if value else None
+        if item is not None or value is None:
+            payload[f.forcemanager_fields[0]] = item
+            out.readback[f.key] = value
+    else:
+        payload[f.forcemanager_fields[0]] = _fm_scalar(kind, value)
+        out.readback[f.key] = value
+
+
 def _fm_scalar(kind: Kind, value: Any) -> Any:
-    if kind is Kind.DATE_AS_DATETIME:
+    if kind is _DATE_AS_DATETIME:
         return convert.fm_date_as_datetime(value)
-    if kind is Kind.MULTI:
+    if kind is _MULTI:
         return value.split(";") if value else []
     return value
 

@@ -13,12 +13,18 @@ from server.clients.salesforce.types import FieldInfo, Record
 COLLECTION_SIZE = 200  # sObject Collections take at most 200 records a request
 
 
+# JSON's scalar types: a record holding only these has no related record to strip.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def strip_attributes(record: dict[str, Any]) -> dict[str, Any]:
     """Drop the `attributes` key, also from related records (Owner: {...})."""
     record.pop("attributes", None)
-    for value in record.values():
-        if isinstance(value, dict):
-            strip_attributes(value)
+    # The types of a flat record checked in C first: every record of every page comes here.
+    if not _SCALARS.issuperset(map(type, record.values())):
+        for value in record.values():
+            if isinstance(value, dict):
+                strip_attributes(value)
     return record
 
 
