@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from server.entities import Flow
 from server.events import publish_records
 from server.models import StatCounter, SyncAction, SyncLogEntry, SyncRun, SyncStatus
-from server.synclog.sql import insert_rows
+from server.synclog.sql import insert_rows, update_by_id
 
 _LOG_COLUMNS = (
     "organization_id", "run_id", "entity", "salesforce_id", "forcemanager_id", "record_name",
@@ -101,9 +100,7 @@ async def write(
         ids = await insert_rows(SyncLogEntry, _LOG_COLUMNS, rows, returning="id")
         await insert_rows(StatCounter, _STAT_COLUMNS, stats, suffix=_STAT_UPSERT)
         if run_id is not None:
-            await SyncRun.filter(id=run_id).update(
-                **{column: F(column) + n for column, n in totals.items()}
-            )
+            await update_by_id(SyncRun, run_id, add=dict(totals))
     if redis is not None:
         # One round trip for the whole batch: a round trip per record was a third of an
         # initial load's time (bench: python -m bench --only initial).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -12,9 +13,13 @@ from server.entities import Direction, Entity, spec_for
 from server.events import publish_progress
 from server.models import EntitySetting, Integration, SyncRun, UserMatch
 from server.synclog.service import LogRecord, write
+from server.synclog.sql import update_by_id
 from workers.sync import store, value_lists
 from workers.sync.fields import MAPS, EntityMap, Field, custom_field
 from workers.sync.mapping import Lookups
+
+# The progress column's JSON, compact as the model writes it.
+_json = json.JSONEncoder(separators=(",", ":")).encode
 
 if TYPE_CHECKING:
     from server.clients.forcemanager import ForceManagerClient
@@ -62,7 +67,8 @@ class Engine:
             **(self.run.progress or {}),
             entity.value: {"processed": processed, "total": total},
         }
-        await SyncRun.filter(id=self.run.id).update(progress=self.run.progress)
+        # Raw: once per batch of a load, the ORM's update cost more than the write.
+        await update_by_id(SyncRun, self.run.id, {"progress": _json(self.run.progress)})
         await self.publish("PROGRESS", entity=entity.value, processed=processed, total=total)
 
     async def publish(self, type_: str, **fields: Any) -> None:

@@ -3,6 +3,7 @@ bulk (one query per page of records, never one per record)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,12 +11,19 @@ from typing import Any
 
 from server.entities import Entity
 from server.models import RecordLink, SyncCursor
-from server.synclog.sql import insert_rows
+from server.synclog.sql import insert_rows, select_in
 
 SALESFORCE = "SALESFORCE"
 FORCEMANAGER = "FORCEMANAGER"
 # The initial sync's own checkpoint (phase, backup id) lives under this pseudo-entity.
 INITIAL = "_INITIAL"
+
+
+def _link_columns() -> list[str]:
+    """The columns RecordLink._init_from_db reads (known once Tortoise is initialised)."""
+    meta = RecordLink._meta
+    return [key for fields in (meta.db_native_fields, meta.db_default_fields,
+                               meta.db_complex_fields) for key, _, _ in fields]
 
 
 async def links_by_salesforce(
@@ -24,10 +32,11 @@ async def links_by_salesforce(
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = await RecordLink.filter(
-        organization_id=org_id, entity=entity.value, salesforce_id__in=wanted
-    )
-    return {row.salesforce_id: row for row in rows}
+    rows = await select_in(RecordLink, _link_columns(), "organization_id = {} AND entity = {}",
+                           [org_id, entity.value], "salesforce_id", wanted)
+    # Made as the ORM makes the rows it reads (its per-database conversions included).
+    links = [RecordLink._init_from_db(**row) for row in rows]
+    return {link.salesforce_id: link for link in links}
 
 
 async def links_by_forcemanager(
@@ -52,11 +61,12 @@ async def parent_links(
         return {}
     # Two columns, not RecordLink objects with their synced values: a batch of contacts
     # needs up to 200 of these.
-    rows = await RecordLink.filter(
-        organization_id=org_id, entity=entity.value, salesforce_id__in=wanted,
-        deleted=False, forcemanager_id__not_isnull=True,
-    ).values_list("salesforce_id", "forcemanager_id")
-    return {sf: fm for sf, fm in rows}
+    rows = await select_in(
+        RecordLink, ("salesforce_id", "forcemanager_id"),
+        "organization_id = {} AND entity = {} AND deleted = {} AND forcemanager_id IS NOT NULL",
+        [org_id, entity.value, False], "salesforce_id", wanted,
+    )
+    return {row["salesforce_id"]: row["forcemanager_id"] for row in rows}
 
 
 async def parent_links_back(org_id: int, entity: Entity, fm_ids: Iterable[int]) -> dict[str, int]:
@@ -82,8 +92,10 @@ _LINK_COLUMNS = (
     "organization_id", "entity", "salesforce_id", "forcemanager_id", "synced_values",
     "salesforce_modstamp", "forcemanager_updated", "deleted", "owner_fallback", "updated_at",
 )
-# The model's own JSON encoder, without to_db_value's validation pass (plain dicts here).
-_json = RecordLink._meta.fields_map["synced_values"].encoder
+# Compact JSON as the model's own encoder writes it, without to_db_value's validation pass
+# (plain dicts here) and from one encoder object: json.dumps(separators=...) builds a new one
+# per call, and a load encodes a link per record.
+_json = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 async def insert_links(org_id: int, links: list[NewLink]) -> None:
