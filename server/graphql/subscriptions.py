@@ -157,6 +157,38 @@ def _shared(entry: Entry, kind: str, make: Callable[[str, dict[str, Any]], T]) -
     return EVENTS.build(entry, kind, lambda: make(entry.cursor, entry.data))
 
 
+async def _events(
+    batches: AsyncGenerator[list[Entry | Reset], None],
+    token: TokenWatch,
+    kind: str,
+    make: Callable[[str, dict[str, Any]], T],
+) -> AsyncGenerator[T | Reset, None]:
+    """The feed's events as GraphQL objects, ending with its Reset if it sends one; events
+    whose frame is known already are written to the subscriber's socket from here instead
+    (server.live.direct), each batch of the hub's in one go."""
+    direct = current_feed()
+    async with aclosing(batches):
+        async for batch in batches:
+            if not await token.active():
+                raise _revoked()
+            for item in batch:
+                if isinstance(item, Reset):
+                    yield item
+                    return
+                try:
+                    event = _shared(item, kind, make)
+                except (KeyError, ValueError) as exc:
+                    logger.warning("skipping malformed %s event %s: %r", kind, item.cursor, exc)
+                    continue
+                if direct is not None and item.shared:
+                    frame = direct.frame(event)
+                    if frame is not None:
+                        if not direct.write(frame):
+                            await direct.send(frame)
+                        continue
+                yield event
+
+
 def _reset(reset: Reset) -> FeedReset:
     return FeedReset(
         reason=FeedResetReason(reset.reason),
@@ -197,23 +229,13 @@ class Subscription:
                 not wanted_statuses or data.get("status") in wanted_statuses
             )
 
-        direct = current_feed()
+        batches = _hub(info).feed_batches(org_id, RECORDS, after=start, accept=accept)
         # aclosing: a client that unsubscribes leaves the hub at once, not when collected.
-        async with aclosing(_hub(info).feed(org_id, RECORDS, after=start, accept=accept)) as feed:
-            async for item in feed:
-                if isinstance(item, Reset):
-                    yield _reset(item)
+        async with aclosing(_events(batches, token, "record", sync_event)) as events:
+            async for event in events:
+                if isinstance(event, Reset):
+                    yield _reset(event)
                     return
-                try:
-                    event = _shared(item, "record", sync_event)
-                except (KeyError, ValueError) as exc:
-                    logger.warning("skipping malformed record event %s: %r", item.cursor, exc)
-                    continue
-                if not await token.active():
-                    raise _revoked()
-                # A frame another subscriber's request made already: written from here.
-                if direct is not None and item.shared and await direct.send_known(event):
-                    continue
                 yield event
 
     @strawberry.subscription(
@@ -224,20 +246,11 @@ class Subscription:
         self, info: Info
     ) -> AsyncGenerator[SyncRunProgressEvent, None]:
         org_id, token = _caller(info)
-        direct = current_feed()
-        async with aclosing(_hub(info).feed(org_id, PROGRESS, replay_run=True)) as feed:
-            async for item in feed:
-                if isinstance(item, Reset):
+        batches = _hub(info).feed_batches(org_id, PROGRESS, replay_run=True)
+        async with aclosing(_events(batches, token, "progress", progress_event)) as events:
+            async for event in events:
+                if isinstance(event, Reset):
                     raise GraphQLError(
-                        _RESET_MESSAGES[item.reason], extensions={"code": item.reason}
+                        _RESET_MESSAGES[event.reason], extensions={"code": event.reason}
                     )
-                try:
-                    event = _shared(item, "progress", progress_event)
-                except (KeyError, ValueError) as exc:
-                    logger.warning("skipping malformed progress event %s: %r", item.cursor, exc)
-                    continue
-                if not await token.active():
-                    raise _revoked()
-                if direct is not None and item.shared and await direct.send_known(event):
-                    continue
                 yield event

@@ -19,51 +19,61 @@ extensions runner whether extensions leave shared results alone.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable, Hashable
 from contextvars import ContextVar
+from typing import Protocol
 
 from strawberry.http.exceptions import WebSocketDisconnected
 
 from server.live.sharing import PAYLOADS, RESULTS
 
 
+class FrameSocket(Protocol):
+    def write_now(self, text: str) -> bool: ...
+
+    async def send_text(self, text: str) -> None: ...
+
+
 class DirectFeed:
     """One subscription operation: its frame's wrapping and the socket it goes to."""
 
-    __slots__ = ("closed", "head", "is_open", "quiet", "request", "send_text", "tail")
+    __slots__ = ("closed", "head", "is_open", "quiet", "request", "socket")
 
     def __init__(
-        self,
-        send_text: Callable[[str], Awaitable[None]],
-        head: str,
-        is_open: Callable[[], bool] = lambda: True,
+        self, socket: FrameSocket, head: str, is_open: Callable[[], bool] = lambda: True
     ) -> None:
-        self.send_text = send_text
+        self.socket = socket
         self.head = head  # the frame up to its payload, with this operation's id
-        self.tail = "}"
         self.is_open = is_open
         self.request: Hashable | None = None  # set by the executor at the first event
         self.quiet = False  # set by the extensions runner: no per-result extension work
         self.closed = False
 
-    async def send_known(self, event: object) -> bool:
-        """Write this operation's frame for `event` if its payload is known already; True
-        when done (or the socket is gone: the connection's handler ends the operation)."""
-        if self.request is None or not self.quiet:
-            return False
-        if self.closed:
-            return True
+    def frame(self, event: object) -> str | None:
+        """This operation's frame for `event` if its payload is known already; None when
+        the event must go through Strawberry (so does everything once the socket is gone:
+        the ordinary path ends the operation as it always has)."""
+        if self.request is None or not self.quiet or self.closed:
+            return None
         result = RESULTS.get(event, self.request)
         if result is None:
-            return False
+            return None
         text = PAYLOADS.get(result.data)
         if not text or not self.is_open():
-            return False
+            return None
+        return self.head + text + "}"
+
+    def write(self, frame: str) -> bool:
+        """Queue the frame without waiting; False when it must be sent with send()."""
+        return self.socket.write_now(frame)
+
+    async def send(self, frame: str) -> None:
+        """Send the frame once the socket takes it (a full buffer holds this subscriber
+        back, and the hub cuts it off if it stays behind)."""
         try:
-            await self.send_text(self.head + text + self.tail)
+            await self.socket.send_text(frame)
         except WebSocketDisconnected:
             self.closed = True
-        return True
 
 
 CURRENT: ContextVar[DirectFeed | None] = ContextVar("live_direct_feed", default=None)

@@ -3,8 +3,9 @@
 Each `websocket.send` through ASGI costs a trip through Starlette, uvicorn's send and one
 `transport.write` (a system call) per frame. A subscriber that wakes up with several events
 queued sends them one after the other in the same turn of the event loop, so here its text
-frames are framed by the connection's own websockets protocol object (which keeps the
-connection's state and any negotiated extension) and written together once that turn ends.
+frames go into the outgoing buffer of the connection's own websockets protocol object
+(framed by it when an extension such as permessage-deflate was negotiated, else with the
+2-10 byte header written here) and are written together once that turn ends.
 
 Only uvicorn's websockets-sansio protocol (what `--ws auto` picks with websockets
 installed) is reached into; with any other server the frames take the ordinary ASGI path.
@@ -17,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+from websockets.protocol import State
 
 try:
     from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -48,7 +50,21 @@ class FrameWriter:
             or not protocol.writable.is_set()
         ):
             return False
-        protocol.conn.send_text(text.encode())
+        conn = protocol.conn
+        data = text.encode()
+        if conn.extensions or conn.state is not State.OPEN or conn.expect_continuation_frame:
+            conn.send_text(data)
+        else:
+            # What conn.send_text would append for a final, unmasked (server), unextended
+            # text frame, without building a Frame object per frame.
+            size = len(data)
+            if size < 126:
+                head = bytes((0x81, size))
+            elif size < 65536:
+                head = b"\x81\x7e" + size.to_bytes(2, "big")
+            else:
+                head = b"\x81\x7f" + size.to_bytes(8, "big")
+            conn.writes.append(head + data)
         if not self._flush_pending:
             self._flush_pending = True
             protocol.loop.call_soon(self._flush)

@@ -143,13 +143,18 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
     """Strawberry's Starlette adapter, plus sending text that is JSON already: straight to
     the connection's frame writer when the server gave one (server.live.frames)."""
 
-    async def send_text(self, text: str) -> None:
+    def write_now(self, text: str) -> bool:
+        """Queue a text frame on the connection's frame writer; False when there is none
+        or it cannot take the frame now (send_text then waits its turn)."""
         writer = frame_writer(self.ws.scope)
-        if (
+        return (
             writer is not None
             and self.ws.application_state is WebSocketState.CONNECTED
             and writer.write_text(text)
-        ):
+        )
+
+    async def send_text(self, text: str) -> None:
+        if self.write_now(text):
             return
         try:
             await self.ws.send_text(text)
@@ -165,7 +170,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
         if isinstance(self.websocket, TextWebSocketAdapter):
             head = f'{{"id":{_encode(operation.id)},"type":"next","payload":'
             CURRENT.set(
-                DirectFeed(self.websocket.send_text, head, lambda: not operation.completed)
+                DirectFeed(self.websocket, head, lambda: not operation.completed)
             )
         await super().run_operation(operation)
 
@@ -192,7 +197,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler):
         # The operation's own task: what its resolver will find in CURRENT.
         if isinstance(self.websocket, TextWebSocketAdapter):
             head = f'{{"type":"data","id":{_encode(operation_id)},"payload":'
-            CURRENT.set(DirectFeed(self.websocket.send_text, head))
+            CURRENT.set(DirectFeed(self.websocket, head))
         await super().handle_async_results(operation_id, query, operation_name, variables)
 
     async def send_message(self, message: Any) -> None:

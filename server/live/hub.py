@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,13 +52,17 @@ def stream_key(org_id: int, kind: str) -> str:
 
 
 class _Subscriber:
+    __slots__ = ("accept", "active", "items", "kind", "limit", "waiter")
+
     def __init__(self, kind: str, accept: Callable[[dict[str, Any]], bool], limit: int) -> None:
         self.kind = kind
         self.accept = accept
         self.limit = limit
-        # Unbounded on purpose: the reader enforces `limit` itself so that the final
-        # Reset always fits behind the events already queued.
-        self.queue: asyncio.Queue[Entry | Reset] = asyncio.Queue()
+        # What the reader handed out and the subscriber has not taken yet. Not bounded by
+        # the container: the reader enforces `limit` itself so that the final Reset always
+        # fits behind the events already queued.
+        self.items: deque[Entry | Reset] = deque()
+        self.waiter: asyncio.Future[None] | None = None
         # Inactive while catching up from Redis: it keeps its reader alive but gets nothing.
         self.active = False
 
@@ -64,14 +70,33 @@ class _Subscriber:
         """Queue entry if wanted; False when the subscriber just fell too far behind."""
         if not self.active or not self.accept(entry.data):
             return True
-        if self.queue.qsize() >= self.limit:
-            self.queue.put_nowait(Reset("SLOW_CONSUMER"))
+        if len(self.items) >= self.limit:
+            self._put(Reset("SLOW_CONSUMER"))
             return False
-        self.queue.put_nowait(entry)
+        self._put(entry)
         return True
 
     def end(self, reset: Reset) -> None:
-        self.queue.put_nowait(reset)
+        self._put(reset)
+
+    def _put(self, item: Entry | Reset) -> None:
+        self.items.append(item)
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def take(self) -> list[Entry | Reset]:
+        """Everything queued, at least one item: a subscriber that wakes up takes all that
+        arrived meanwhile, so its frames go out together."""
+        while not self.items:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        items = list(self.items)
+        self.items.clear()
+        return items
 
 
 class _OrgReader:
@@ -202,13 +227,32 @@ class LiveHub:
         """The org's events of one kind from now on, or from just after `after`. Ends after
         yielding a Reset. replay_run (progress): start with the events of the run in
         progress, if any, so a new subscriber sees where it stands."""
+        batches = self.feed_batches(
+            org_id, kind, after=after, accept=accept, replay_run=replay_run
+        )
+        async with aclosing(batches):
+            async for batch in batches:
+                for item in batch:
+                    yield item
+
+    async def feed_batches(
+        self,
+        org_id: int,
+        kind: str,
+        *,
+        after: StreamId | None = None,
+        accept: Callable[[dict[str, Any]], bool] = lambda data: True,
+        replay_run: bool = False,
+    ) -> AsyncGenerator[list[Entry | Reset], None]:
+        """feed(), as the lists of events that arrived together (never empty): a subscriber
+        handles each list in one go instead of resuming a generator per event."""
         key = stream_key(org_id, kind)
         if replay_run and after is None:
             after = await start_of_unfinished_run(self.redis, key)
         elif after is not None:
             reason = await resumable(self.redis, key, after)
             if reason:
-                yield Reset(reason)
+                yield [Reset(reason)]
                 return
         sub = _Subscriber(kind, accept, self.queue_limit)
         reader = self._join(org_id, sub)
@@ -221,24 +265,37 @@ class LiveHub:
                 # joining, so whatever the reader hands out next is newer than `delivered`.
                 while True:
                     page = await entries_after(self.redis, key, delivered, page=self.batch)
-                    for entry in page:
-                        delivered = entry.id
-                        if accept(entry.data):
-                            yield entry
+                    if page:
+                        delivered = page[-1].id
+                        wanted = [entry for entry in page if accept(entry.data)]
+                        if wanted:
+                            yield wanted  # type: ignore[misc]
                     if not page or (len(page) < self.batch and delivered >= reader.positions[kind]):
                         break
             sub.active = True
+            # Entries the catch-up sent already come first, in order: once one is newer
+            # than `delivered`, all that follow are.
+            overlap = delivered is not None
             while True:
-                item = await sub.queue.get()
-                if isinstance(item, Reset):
-                    gap = item.reason in ("CURSOR_EXPIRED", "UNKNOWN_CURSOR")
+                items = await sub.take()
+                if overlap:
+                    fresh = [i for i in items if isinstance(i, Reset) or i.id > delivered]
+                    overlap = not fresh
+                    items = fresh
+                    if not items:
+                        continue
+                last = items[-1]
+                # A Reset is always the last item: the reader hands nothing out after it.
+                if isinstance(last, Reset):
+                    entries = items[:-1]
+                    if entries:
+                        delivered = entries[-1].id  # type: ignore[union-attr]
+                    gap = last.reason in ("CURSOR_EXPIRED", "UNKNOWN_CURSOR")
                     resume = str(delivered) if delivered and not gap else None
-                    yield Reset(item.reason, resume)
+                    yield [*entries, Reset(last.reason, resume)]
                     return
-                if delivered is not None and item.id <= delivered:
-                    continue  # already sent during the catch-up
-                delivered = item.id
-                yield item
+                delivered = last.id
+                yield items
         finally:
             self._leave(org_id, reader, sub)
 
