@@ -64,7 +64,9 @@ class LogRecord:
 
 
 def _hour(at: datetime) -> datetime:
-    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if at.tzinfo is not UTC:  # entries made here are UTC already: no conversion per entry
+        at = at.astimezone(UTC)
+    return at.replace(minute=0, second=0, microsecond=0)
 
 
 async def write(
@@ -74,26 +76,26 @@ async def write(
     Returns the new entries' ids in order."""
     if not records:
         return []
-    counts: Counter[tuple[str, Flow, datetime, str]] = Counter(
-        (r.entity, r.direction, _hour(r.at), r.counter) for r in records
-    )
-    totals: Counter[str] = Counter(r.counter for r in records)
+    # Keyed by the direction's value: an enum member hashes through a Python-level __hash__.
+    keys = [(r.entity, r.direction.value, _hour(r.at), r.counter) for r in records]
+    counts: Counter[tuple[str, str, datetime, str]] = Counter(keys)
+    totals: Counter[str] = Counter(key[3] for key in keys)
     rows = [
         (
             org_id, run_id, r.entity, r.salesforce_id, r.forcemanager_id, r.record_name,
             r.action.value, r.direction.value, r.status.value, r.error_code, r.error_message,
-            _json(r.conflicts), r.owner_fallback, r.at,
+            None if r.conflicts is None else _json(r.conflicts), r.owner_fallback, r.at,
         )
         for r in records
     ]
     # One row per counter row: an upsert may not touch the same row twice.
-    grouped: dict[tuple[str, Flow, datetime], list[int]] = {}
+    grouped: dict[tuple[str, str, datetime], list[int]] = {}
     for (entity, direction, hour, column), n in counts.items():
         grouped.setdefault((entity, direction, hour), [0] * len(_COUNTERS))[
             _COUNTERS.index(column)
         ] += n
     stats = [
-        (org_id, entity, direction.value, hour, *numbers)
+        (org_id, entity, direction, hour, *numbers)
         for (entity, direction, hour), numbers in grouped.items()
     ]
     async with in_transaction():

@@ -234,10 +234,8 @@ class ForceManagerClient:
     async def _bulk(
         self, method: str, resource: str, items: list[Any]
     ) -> list[RecordResult]:
-        results: list[RecordResult] = [
-            item if isinstance(item, RecordResult) else RecordResult(None, False)
-            for item in items
-        ]
+        # Every item sent gets its result below; only the refused ones have one already.
+        results: list[Any] = [item if isinstance(item, RecordResult) else None for item in items]
         to_send = [(n, item) for n, item in enumerate(items) if isinstance(item, dict)]
         for start in range(0, len(to_send), self.bulk_size):
             chunk = to_send[start:start + self.bulk_size]
