@@ -166,3 +166,21 @@ def test_value_list_labels_follow_a_replaced_list() -> None:
 def test_timestamps_parse_to_utc(raw: str, expected: datetime) -> None:
     parsed = convert.parse_datetime(raw)
     assert parsed == expected and parsed.utcoffset() == timedelta(0)
+
+
+async def test_new_links_keep_their_bases(db: str) -> None:
+    org = await Organization.create(name="Acme", plan="business")
+    same = {"Name": "Acme ñ", "Amount": 1.5, "IsActive": True, "Empty": None}
+    bases = {
+        "001A": {"salesforce": same, "forcemanager": dict(same)},
+        "001B": {"salesforce": same, "forcemanager": {**same, "Name": "Other"}},
+        "001C": {"salesforce": {}, "forcemanager": {}},
+        "001D": {"salesforce": same},
+    }
+    await store.insert_links(org.id, [
+        store.NewLink("ACCOUNT", sf_id, n, values)
+        for n, (sf_id, values) in enumerate(bases.items())
+    ])
+    links = await store.links_by_salesforce(org.id, Entity.ACCOUNT, list(bases))
+    assert {sf_id: link.synced_values for sf_id, link in links.items()} == bases
+    assert store.synced_values_json(bases["001A"]).count('"Acme') == 2
