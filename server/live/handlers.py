@@ -59,7 +59,7 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def build_per_event_executor(self, payload: Any) -> Any:
         if not EVENTS.holds(payload):
-            return super().build_per_event_executor(payload)
+            return self._copy_for(payload)
         if self._request is None:
             self._request = self._request_key()
             feed = CURRENT.get()
@@ -68,9 +68,19 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         found = RESULTS.get(payload, self._request)
         if found is not None:
             return _Executed(found)  # no copy of this executor for a result already known
-        executor = super().build_per_event_executor(payload)
+        executor = self._copy_for(payload)
         executor._request = self._request
         executor._shared = True
+        return executor
+
+    def _copy_for(self, payload: Any) -> Any:
+        executor = super().build_per_event_executor(payload)
+        # graphql-core memoizes sub-field collection by the identity of each execution's
+        # field lists, in a dict the per-event copies share with this executor: one entry
+        # (~15 objects) per event for as long as the subscription lives, a leak that also
+        # made each full pass of the cyclic collector slower. Each copy gets its own.
+        if hasattr(executor, "_relevant_sub_fields"):
+            executor._relevant_sub_fields = {}
         return executor
 
     def execute_operation(self, serially: bool | None = None) -> Any:

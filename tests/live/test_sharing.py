@@ -175,3 +175,25 @@ def test_stream_mask_errors_masks_a_frame_with_errors_and_leaves_a_clean_one_alo
     with contextmanager(masker.on_stream_result)(clean):
         pass
     assert clean.data is data and clean.errors is None
+
+
+def test_executing_events_leaves_the_subscription_s_executor_as_it_was() -> None:
+    # graphql-core memoizes sub-field collection per execution in a dict its per-event
+    # copies share with the subscription's executor: one entry per event, for as long as
+    # the subscription lives, unless each copy gets its own.
+    from graphql import parse
+
+    from server.graphql.schema import schema
+    from server.graphql.subscriptions import sync_event
+    from server.live.handlers import SharedEventExecutor
+
+    document = parse("subscription { syncEvents { __typename ... on SyncEvent { id cursor } } }")
+    base = SharedEventExecutor.build(schema._schema, document, context_value={"caller": None})
+    data = {"id": 1, "entity": "ACCOUNT", "action": "UPDATED", "status": "SUCCESS",
+            "direction": "SALESFORCE_TO_FORCEMANAGER", "at": "2026-01-01T00:00:00+00:00"}
+    memo_before = len(base._relevant_sub_fields)
+    for n in range(20):
+        result = base.build_per_event_executor(sync_event(f"1-{n}", data)).execute_operation()
+        assert result.data == {"syncEvents": {"__typename": "SyncEvent", "id": "1",
+                                              "cursor": f"1-{n}"}}
+    assert len(base._relevant_sub_fields) == memo_before
