@@ -45,9 +45,10 @@ async def test_a_tick_with_no_changes_writes_and_logs_nothing(world: World) -> N
 async def test_an_idle_tick_reads_one_short_page_per_forcemanager_resource(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """However much the previous tick read, the next one with nothing new costs the login
-    and one list call per bidirectional resource: it starts from the previous read's time
-    on ForceManager's clock, not from before the newest change it saw."""
+    """However much the previous tick read, the next one with nothing new costs one list
+    call per bidirectional resource (the session is the last run's): it starts from the
+    previous read's time on ForceManager's clock, not from before the newest change it
+    saw."""
     monkeypatch.setattr(incremental, "FM_SETTLED", timedelta(0))  # not waited out here
     make_client = run_module.forcemanager_client
 
@@ -63,7 +64,7 @@ async def test_an_idle_tick_reads_one_short_page_per_forcemanager_resource(
     assert first.status is RunStatus.SUCCESS and first.forcemanager_calls > 1 + 3 * 2
     idle = await world.sync()
     assert idle.status is RunStatus.SUCCESS and await world.log(idle) == []
-    assert idle.forcemanager_calls == 1 + 3  # login + accounts, contacts, opportunities
+    assert idle.forcemanager_calls == 3  # accounts, contacts, opportunities
     assert idle.salesforce_calls == 1
 
 

@@ -7,8 +7,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from server.clients.errors import ApiError, AuthError, QuotaExceeded
+from server.clients.forcemanager import ForceManagerClient
+from server.integration import fm_sessions
 from server.integration.clients import forcemanager_client, salesforce_client
 from server.integration.errors import ServiceError
 from server.integration.state import finish_initial_sync, mark_error, mark_ran
@@ -64,6 +67,7 @@ async def _execute(redis: Redis | None, org_id: int, run: SyncRun) -> str:
     try:
         sf = await salesforce_client(org_id)
         fm = await forcemanager_client(org_id)
+        await fm_sessions.restore(redis, org_id, fm)
         engine = await load_engine(org_id, run, sf, fm, redis)
         await engine.publish("STARTED")
         if run.kind is RunKind.INITIAL:
@@ -104,6 +108,8 @@ async def _execute(redis: Redis | None, org_id: int, run: SyncRun) -> str:
         )
         if engine is not None:
             await engine.publish("FINISHED", status=status.value, reason=reason)
+        if fm is not None:
+            await _keep_session(redis, org_id, fm)
         for client in (sf, fm):
             if client is not None:
                 await client.aclose()
@@ -113,6 +119,13 @@ async def _execute(redis: Redis | None, org_id: int, run: SyncRun) -> str:
     log.info("org %s %s run %s: %s in %s", org_id, run.kind, run.id, status,
              datetime.now(UTC) - started)
     return status.value
+
+
+async def _keep_session(redis: Redis | None, org_id: int, fm: ForceManagerClient) -> None:
+    try:
+        await fm_sessions.keep(redis, org_id, fm)
+    except RedisError:  # the next run logs in: one call, not a failed run
+        log.warning("could not keep the ForceManager session of org %s", org_id)
 
 
 async def _retry_initial_later(org_id: int) -> None:

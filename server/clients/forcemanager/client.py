@@ -8,6 +8,7 @@ turned into the shared error classes when it cannot succeed. See docs/forcemanag
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 from collections.abc import AsyncIterator
 from typing import Any
@@ -250,6 +251,21 @@ class ForceManagerClient:
         return results
 
     # -- transport ------------------------------------------------------------------------
+
+    @property
+    def session_key(self) -> str | None:
+        """The session key in use (None before the first call). Secret: keep it encrypted."""
+        return self._token
+
+    @session_key.setter
+    def session_key(self, value: str | None) -> None:
+        """Start from a session key an earlier client got (a 401 logs in again anyway)."""
+        self._token = value
+
+    @property
+    def fingerprint(self) -> str:
+        """Names these API keys without revealing them: a session key belongs to them."""
+        return hashlib.sha256("\0".join(self._keys).encode()).hexdigest()[:32]
 
     async def login(self) -> None:
         """Log in now (calls log in by themselves when they need to)."""
