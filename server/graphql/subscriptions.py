@@ -229,7 +229,10 @@ class Subscription:
                 not wanted_statuses or data.get("status") in wanted_statuses
             )
 
-        batches = _hub(info).feed_batches(org_id, RECORDS, after=start, accept=accept)
+        batches = _hub(info).feed_batches(
+            org_id, RECORDS, after=start,
+            accept=accept if wanted_entities or wanted_statuses else None,
+        )
         # aclosing: a client that unsubscribes leaves the hub at once, not when collected.
         async with aclosing(_events(batches, token, "record", sync_event)) as events:
             async for event in events:

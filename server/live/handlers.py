@@ -43,7 +43,7 @@ from strawberry.types.execution import StreamExecutionResult
 from server.live.direct import CURRENT, DirectFeed
 from server.live.frames import frame_writer
 from server.live.results import errors_only, share
-from server.live.sharing import EVENTS, PAYLOADS, RESULTS
+from server.live.sharing import EVENTS, PAYLOADS, REQUESTS, RESULTS
 
 
 def _encode(value: object) -> str:
@@ -103,7 +103,7 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         caller = context.get("caller") if isinstance(context, Mapping) else None
         org = getattr(caller, "org_id", None)
         name = self.operation.name.value if self.operation.name else None
-        return (document, name, variables, org)
+        return REQUESTS.of((document, name, variables, org))
 
 
 class _Executed:

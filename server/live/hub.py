@@ -54,7 +54,9 @@ def stream_key(org_id: int, kind: str) -> str:
 class _Subscriber:
     __slots__ = ("accept", "active", "items", "kind", "limit", "waiter")
 
-    def __init__(self, kind: str, accept: Callable[[dict[str, Any]], bool], limit: int) -> None:
+    def __init__(
+        self, kind: str, accept: Callable[[dict[str, Any]], bool] | None, limit: int
+    ) -> None:
         self.kind = kind
         self.accept = accept
         self.limit = limit
@@ -68,7 +70,7 @@ class _Subscriber:
 
     def offer(self, entry: Entry) -> bool:
         """Queue entry if wanted; False when the subscriber just fell too far behind."""
-        if not self.active or not self.accept(entry.data):
+        if not self.active or (self.accept is not None and not self.accept(entry.data)):
             return True
         if len(self.items) >= self.limit:
             self._put(Reset("SLOW_CONSUMER"))
@@ -221,12 +223,13 @@ class LiveHub:
         kind: str,
         *,
         after: StreamId | None = None,
-        accept: Callable[[dict[str, Any]], bool] = lambda data: True,
+        accept: Callable[[dict[str, Any]], bool] | None = None,
         replay_run: bool = False,
     ) -> AsyncIterator[Entry | Reset]:
-        """The org's events of one kind from now on, or from just after `after`. Ends after
-        yielding a Reset. replay_run (progress): start with the events of the run in
-        progress, if any, so a new subscriber sees where it stands."""
+        """The org's events of one kind from now on, or from just after `after`, those that
+        `accept` takes (all when None). Ends after yielding a Reset. replay_run (progress):
+        start with the events of the run in progress, if any, so a new subscriber sees
+        where it stands."""
         batches = self.feed_batches(
             org_id, kind, after=after, accept=accept, replay_run=replay_run
         )
@@ -241,7 +244,7 @@ class LiveHub:
         kind: str,
         *,
         after: StreamId | None = None,
-        accept: Callable[[dict[str, Any]], bool] = lambda data: True,
+        accept: Callable[[dict[str, Any]], bool] | None = None,
         replay_run: bool = False,
     ) -> AsyncGenerator[list[Entry | Reset], None]:
         """feed(), as the lists of events that arrived together (never empty): a subscriber
@@ -267,7 +270,7 @@ class LiveHub:
                     page = await entries_after(self.redis, key, delivered, page=self.batch)
                     if page:
                         delivered = page[-1].id
-                        wanted = [entry for entry in page if accept(entry.data)]
+                        wanted = [e for e in page if accept is None or accept(e.data)]
                         if wanted:
                             yield wanted  # type: ignore[misc]
                     if not page or (len(page) < self.batch and delivered >= reader.positions[kind]):

@@ -12,6 +12,7 @@ entry lives, and a look-up only hits when the very same object is asked about ag
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
@@ -85,3 +86,26 @@ RESULTS: IdentityCache[Any] = IdentityCache()
 # "" until the first subscriber's frame serializes it. Other results are not in here: their
 # data is one subscriber's.
 PAYLOADS: IdentityCache[str] = IdentityCache()
+
+
+class RequestIds:
+    """A small int per distinct subscription request (document, operation, variables,
+    org): the per-message look-ups above then hash an int, not the request's texts.
+    Bounded: a request whose id was forgotten gets a new one, and results cached under the
+    old id are simply not found by the subscriptions that use the new one."""
+
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        self.limit = limit
+        self._ids: OrderedDict[Hashable, int] = OrderedDict()
+        self._next = itertools.count()
+
+    def of(self, request: Hashable) -> int:
+        found = self._ids.get(request)
+        if found is None:
+            found = self._ids[request] = next(self._next)
+            while len(self._ids) > self.limit:
+                self._ids.popitem(last=False)
+        return found
+
+
+REQUESTS = RequestIds()
