@@ -173,10 +173,14 @@ def create_app(*, manage_db: bool = True, extra_routes: list[BaseRoute] | None =
             app.state.live_hub = hub
             stack.push_async_callback(app.state.resources.aclose)
             # What start-up loaded (modules, the schema, the ORM's models) lives as long as
-            # the process: out of the cyclic collector's full passes, which otherwise
-            # walked it all several times a minute under the live feed (up to ~380 ms
-            # each, the live feed's latency spikes).
+            # the process: out of the cyclic collector's full passes. Those passes walk
+            # every live object (~100-200 ms with 500 live-feed subscribers) and, at
+            # CPython's default thresholds, ran every few seconds while the feed's caches
+            # turned over: the live feed's latency spikes. Young collections 10x rarer
+            # (most objects die by reference count anyway), full ones at most every 100
+            # middle-generation passes.
             gc.freeze()
+            gc.set_threshold(7000, 10, 100)
             yield
 
     app = Starlette(routes=routes(graphql) + (extra_routes or []), lifespan=lifespan)
