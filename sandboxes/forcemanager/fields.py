@@ -4,8 +4,11 @@ docs/forcemanager.md)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class Kind(StrEnum):
@@ -146,5 +149,6 @@ RESOURCES = tuple(RESOURCE_FIELDS)
 EXTRA_FIELD_TYPES = ("text", "decimal", "bit", "datetime", "list", "multivalue", "label")
 
 
-def fields_of(resource: str) -> dict[str, Field]:
-    return {f.name: f for f in (*SYSTEM_FIELDS, *RESOURCE_FIELDS[resource])}
+@functools.cache  # asked once per record written: a bulk load writes thousands
+def fields_of(resource: str) -> Mapping[str, Field]:
+    return MappingProxyType({f.name: f for f in (*SYSTEM_FIELDS, *RESOURCE_FIELDS[resource])})

@@ -14,6 +14,8 @@ from sandboxes.forcemanager.fields import REQUIRED, Field, Kind, fields_of
 from sandboxes.forcemanager.timefmt import parse_time
 
 EXTRA_NAME = re.compile(r"^Z_[A-Za-z0-9_]{1,60}$")
+# Members as module constants: Kind.X is a lookup on the enum class for every field written.
+_TEXT, _INT, _FK, _DECIMAL, _BOOL = Kind.TEXT, Kind.INT, Kind.FK, Kind.DECIMAL, Kind.BOOL
 
 
 def _type_error(name: str, expected: str, value: Any) -> SandboxError:
@@ -49,25 +51,25 @@ def _datetime(name: str, value: Any) -> int:
 
 def standard_value(field: Field, value: Any) -> Any:
     """A standard field's value as stored; references are only type-checked here."""
-    name = field.name
+    name, kind = field.name, field.kind
     if value is None:
         return None
-    if field.kind is Kind.TEXT:
+    if kind is _TEXT:
         if not isinstance(value, str):
             raise _type_error(name, "a string", value)
         return value
-    if field.kind in (Kind.INT, Kind.FK):
+    if kind is _INT or kind is _FK:
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # 3.0 from clients that only have floats
         if isinstance(value, bool) or not isinstance(value, int):
-            what = "an integer id" if field.kind is Kind.FK else "an integer"
+            what = "an integer id" if kind is _FK else "an integer"
             raise _type_error(name, what, value)
         return value
-    if field.kind is Kind.DECIMAL:
+    if kind is _DECIMAL:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _type_error(name, "a number", value)
         return value
-    if field.kind is Kind.BOOL:
+    if kind is _BOOL:
         if not isinstance(value, bool):
             raise _type_error(name, "true or false", value)
         return value
@@ -148,7 +150,7 @@ def check_write(
         if field.read_only:
             raise bad_request("READ_ONLY_FIELD", f"field {name} is read-only", [name])
         stored = standard_value(field, value)
-        if field.kind is Kind.FK and stored is not None and field.target:
+        if field.kind is _FK and stored is not None and field.target:
             if not reference_exists(field.target, stored):
                 raise bad_request(
                     "INVALID_REFERENCE",
