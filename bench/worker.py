@@ -1,6 +1,7 @@
 """A worker process that syncs the given orgs one after the other with the real engine
-(workers.sync.run.sync_org), then prints one JSON line: each run's outcome and seconds, and
-the process's peak memory. BENCH_PROFILE=path writes a pyinstrument profile of it all.
+(workers.sync.run.sync_org), then prints one JSON line: each run's outcome, seconds and CPU
+seconds (all of the process's threads), and the process's peak memory. BENCH_PROFILE=path
+writes a pyinstrument profile of it all.
 
     python -m bench.worker ORG_ID [ORG_ID ...]
 """
@@ -28,10 +29,11 @@ async def sync(org_ids: list[int]) -> list[dict[str, object]]:
     runs = []
     try:
         for org_id in org_ids:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             status = await sync_org(redis, org_id, "BENCH")
             runs.append({"org": org_id, "status": status,
-                         "seconds": time.perf_counter() - started})
+                         "seconds": time.perf_counter() - started,
+                         "cpu_seconds": time.process_time() - cpu})
     finally:
         await redis.aclose()
         await close_db()
