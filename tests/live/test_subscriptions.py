@@ -64,6 +64,33 @@ def ids(items: list[dict]) -> list[int]:
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_frames_written_for_many_subscribers_arrive_whole_and_in_order(
+    live_server: LiveServer, redis: Redis, protocol: str
+):
+    # Same request from every subscriber: after the first, each one's frames are written
+    # by its resolver and several per socket write, framed by hand where no extension was
+    # agreed (compression=None) and by the connection's deflate otherwise.
+    clients = [
+        await GraphQLWebSocket.open(live_server.ws_url, live_server.token_a, protocol=protocol,
+                                    compression=None if n % 2 else "deflate")
+        for n in range(4)
+    ]
+    for client in clients:
+        await client.subscribe(SYNC_EVENTS)
+    await subscribers(live_server, live_server.org_a, len(clients))
+
+    await publish_records(redis, live_server.org_a, range(1, 41))
+    await publish_records(redis, live_server.org_a, range(41, 301))
+    got = [await feed(client, 300) for client in clients]
+
+    for received in got:
+        assert ids(received) == list(range(1, 301))
+    assert all(received == got[0] for received in got)
+    for client in clients:
+        await client.close()
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
 async def test_subscribers_receive_every_event_in_order(
     live_server: LiveServer, redis: Redis, protocol: str
 ):

@@ -29,10 +29,11 @@ class GraphQLWebSocket:
     @classmethod
     async def open(
         cls, url: str, token: str | None, *, protocol: str = TRANSPORT_WS,
-        origin: str | None = None,
+        origin: str | None = None, compression: str | None = "deflate",
     ) -> GraphQLWebSocket:
         headers = {"Origin": origin} if origin else None
-        conn = await connect(url, subprotocols=[protocol], additional_headers=headers)
+        conn = await connect(url, subprotocols=[protocol], additional_headers=headers,
+                             compression=compression)
         client = cls(conn, protocol)
         payload = {"Authorization": f"Bearer {token}"} if token else {}
         await client.send({"type": "connection_init", "payload": payload})
