@@ -18,10 +18,10 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
-from websockets.protocol import State
 
 try:
     from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    from websockets.protocol import State
 except ImportError:  # pragma: no cover - uvicorn without websockets: ASGI path only
     WebSocketsSansIOProtocol = None  # type: ignore[assignment,misc]
 
