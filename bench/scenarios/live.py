@@ -19,7 +19,6 @@ from bench.sizes import Size
 
 CLIENT_PROCESSES = 2  # subscribers are spread over processes so the load generator keeps up
 TARGET_P99_MS = 250.0
-SERVER_ENV = {"UVICORN_WS_PER_MESSAGE_DEFLATE": "false"}
 
 
 def event(n: int) -> dict[str, object]:
@@ -87,9 +86,7 @@ async def run(size: Size) -> list[Figure]:
     count, rate = size.subscribers, size.events_per_second
     async with bench_env("sqlite") as values:
         org, token = await create_organization("Bench", "business")
-        # As the API should be deployed (server/app.py): no permessage-deflate, which would
-        # compress each frame once per subscriber.
-        api = ApiProcess({**values, **SERVER_ENV})
+        api = ApiProcess(values)
         redis = Redis.from_url(get_settings().redis_url)
         try:
             await api.wait_ready()
