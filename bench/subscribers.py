@@ -46,6 +46,7 @@ class Tally:
     def __init__(self) -> None:
         self.latencies: list[float] = []
         self.received = 0
+        self.last = 0.0  # wall-clock time of the latest arrival
         self.resets: dict[str, int] = {}
         # All subscribers in a process get each event: its `at` is converted once.
         self._sent: dict[bytes, float] = {}
@@ -57,6 +58,7 @@ class Tally:
                 self._sent.clear()
             sent = self._sent[at] = datetime.fromisoformat(at.decode()).timestamp()
         self.received += 1
+        self.last = arrived
         self.latencies.append((arrived - sent) * 1000)
 
 
@@ -250,7 +252,8 @@ async def main(url: str, token: str, count: int) -> None:
     for client in clients:
         client.close()
     print(json.dumps({"latencies": [round(x, 2) for x in tally.latencies],
-                      "received": tally.received, "resets": tally.resets}), flush=True)
+                      "received": tally.received, "resets": tally.resets,
+                      "last": tally.last}), flush=True)
 
 
 if __name__ == "__main__":
