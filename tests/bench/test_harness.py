@@ -24,8 +24,10 @@ def test_live_scenario_writes_every_figure(tmp_path: Path) -> None:
     result = json.loads(out.read_text())
     names = [f["name"].split(": ", 1)[1] for f in result["figures"]]
     assert names == ["latency p50", "latency p99", "delivered", "messages delivered per second",
-                     "API process CPU", "API memory"]
-    assert all(f["value"] is not None and f["value"] > 0 for f in result["figures"])
+                     "API process CPU", "subscriber clients CPU", "API memory"]
+    # CPU is counted in clock ticks (10 ms): a tiny run's clients may not use one.
+    assert all(f["value"] is not None and (f["value"] > 0 or f["unit"] == "% of a core")
+               for f in result["figures"])
     delivered = next(f for f in result["figures"] if f["name"].endswith("delivered"))
     assert delivered["value"] == 100.0 and delivered["met"] is True
     assert result["meta"]["machine"]["cores"]
