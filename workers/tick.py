@@ -62,11 +62,20 @@ async def revive_abandoned(pool: ArqRedis) -> list[int]:
     queued but marked in progress until a long timeout; clearing that mark lets any worker
     take the job again, and the engine resumes from its checkpoints."""
     revived: list[int] = []
-    org_ids = await SyncRun.filter(status=RunStatus.RUNNING).distinct().values_list(
-        "organization_id", flat=True
+    running = await SyncRun.filter(status=RunStatus.RUNNING).values_list(
+        "id", "organization_id"
     )
-    for org_id in org_ids:
+    by_org: dict[int, list[int]] = {}
+    for run_id, org_id in running:
+        by_org.setdefault(org_id, []).append(run_id)
+    for org_id, run_ids in by_org.items():
         if await is_held(pool, org_id):
+            continue
+        # A live worker closes its run before it lets the lease go, so the run may have
+        # finished between the query above and the lease check: it is abandoned only if it
+        # is still RUNNING now that the lease is seen free. (Checked by id: a run a worker
+        # started since is not one of these.)
+        if not await SyncRun.filter(id__in=run_ids, status=RunStatus.RUNNING).exists():
             continue
         job_id = sync_job_id(org_id)
         await pool.delete(in_progress_key_prefix + job_id)

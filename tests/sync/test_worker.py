@@ -143,3 +143,29 @@ async def test_two_workers_one_org_never_run_at_once(world: World, pool: ArqRedi
     await _assert_converged(world)
     # Once it finished, a new request is accepted again.
     assert await enqueue_sync(pool, world.org_id, "MANUAL")
+
+
+async def test_a_run_that_ends_while_the_tick_looks_is_not_revived(
+    world: World, pool: ArqRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tick lists RUNNING runs, then checks each org's lease. A live worker closes its
+    run, then lets the lease go: between the two looks a finished run has a free lease and
+    must not be taken for a dead worker's (that ran orgs twice in a 1,000-org round)."""
+    import workers.tick as tick_module
+
+    run = await SyncRun.create(organization_id=world.org_id, kind="INCREMENTAL",
+                               trigger="TEST", status=RunStatus.RUNNING)
+
+    async def finished_meanwhile(redis: ArqRedis, org_id: int) -> bool:
+        await SyncRun.filter(id=run.id).update(status=RunStatus.SUCCESS)
+        return False  # the worker let its lease go
+
+    monkeypatch.setattr(tick_module, "is_held", finished_meanwhile)
+    assert await tick_module.revive_abandoned(pool) == []
+
+    # A run still RUNNING with a free lease is a dead worker's: revived.
+    dead = await SyncRun.create(organization_id=world.org_id, kind="INCREMENTAL",
+                                trigger="TEST", status=RunStatus.RUNNING)
+    monkeypatch.setattr(tick_module, "is_held", is_held)
+    assert await tick_module.revive_abandoned(pool) == [world.org_id]
+    assert (await SyncRun.get(id=dead.id)).status is RunStatus.RUNNING
