@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.functions import Sum
+from tortoise.queryset import QuerySet
 
 from server.entities import Entity, Flow
 from server.integration.errors import InvalidInput
@@ -79,6 +80,21 @@ async def statistics(
     return Statistics(since, until, result)
 
 
+def _log_entries(
+    org_id: int,
+    *,
+    entity: Entity | None = None,
+    action: SyncAction | None = None,
+    direction: Flow | None = None,
+    status: SyncStatus | None = None,
+) -> QuerySet[SyncLogEntry]:
+    """The org's log entries, narrowed by the filters given (None: any)."""
+    wanted = {"entity": entity.value if entity else None, "action": action,
+              "direction": direction, "status": status}
+    return SyncLogEntry.filter(organization_id=org_id,
+                               **{k: v for k, v in wanted.items() if v is not None})
+
+
 async def recent_records(
     org_id: int,
     limit: int = RECENT_LIMIT,
@@ -87,11 +103,7 @@ async def recent_records(
 ) -> list[SyncLogEntry]:
     if not 1 <= limit <= RECENT_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {RECENT_LIMIT}.")
-    query = SyncLogEntry.filter(organization_id=org_id)
-    if entity is not None:
-        query = query.filter(entity=entity.value)
-    if status is not None:
-        query = query.filter(status=status)
+    query = _log_entries(org_id, entity=entity, status=status)
     return await query.order_by("-id").limit(limit)
 
 
@@ -107,15 +119,8 @@ async def sync_log(
     first: int = 50,
     after: str | None = None,
 ) -> Page[SyncLogEntry]:
-    query = SyncLogEntry.filter(organization_id=org_id)
-    if entity is not None:
-        query = query.filter(entity=entity.value)
-    if action is not None:
-        query = query.filter(action=action)
-    if direction is not None:
-        query = query.filter(direction=direction)
-    if status is not None:
-        query = query.filter(status=status)
+    query = _log_entries(org_id, entity=entity, action=action, direction=direction,
+                         status=status)
     if since is not None or until is not None:
         if (since and since.tzinfo is None) or (until and until.tzinfo is None):
             raise InvalidInput("since and until need a time zone (e.g. 2025-01-01T00:00:00Z).")

@@ -139,8 +139,13 @@ async def map_with_custom_fields(org_id: int, entity: Entity) -> EntityMap:
     """The standard map plus the custom fields the initial sync created in ForceManager
     (kept in the Salesforce cursor's state, so incremental ticks need no describe call)."""
     row = await store.cursor(org_id, entity, store.SALESFORCE)
+    return map_with(entity, (row.state or {}).get("custom_fields", []))
+
+
+def map_with(entity: Entity, custom_fields: list[list[str]]) -> EntityMap:
+    """The standard map plus these custom fields ([name, type] each)."""
     extra: list[Field] = []
-    for name, type_ in (row.state or {}).get("custom_fields", []):
+    for name, type_ in custom_fields:
         made = custom_field(name, type_)
         if made is not None:
             extra.append(made)

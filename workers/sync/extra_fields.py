@@ -10,7 +10,7 @@ from __future__ import annotations
 from server.clients.salesforce import SObjectDescribe
 from server.entities import Entity, spec_for
 from workers.sync import store
-from workers.sync.context import Engine, map_with_custom_fields
+from workers.sync.context import Engine, map_with
 from workers.sync.fields import CUSTOM_TYPES, extra_field_name
 
 
@@ -25,9 +25,10 @@ async def keep_custom_fields(engine: Engine, entity: Entity, described: SObjectD
     """Keep the object's custom fields in its cursor and rebuild the entity's map with
     them. Needs no ForceManager call, so Salesforce reads can start before the extra fields
     exist (nothing is written to ForceManager until they do)."""
+    kept = custom_fields(described)
     row = await store.cursor(engine.org_id, entity, store.SALESFORCE)
-    await store.save_cursor(row, custom_fields=custom_fields(described))
-    engine.maps[entity] = await map_with_custom_fields(engine.org_id, entity)
+    await store.save_cursor(row, custom_fields=kept)
+    engine.maps[entity] = map_with(entity, kept)
 
 
 async def create_missing(engine: Engine, entity: Entity, described: SObjectDescribe) -> None:

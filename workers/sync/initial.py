@@ -121,10 +121,7 @@ class _Readers:
             if state.get("done"):
                 n += 1
                 continue
-            since = cursors.salesforce(state.get("after"))
-            emap = self.engine.maps[entity]
-            self._open[n] = ReadAhead(self.engine.sf.query_changes(
-                spec_for(entity).salesforce_object, emap.salesforce_fields, since))
+            self._open[n] = _reader(self.engine, entity, state)
             return
 
     def take(self, n: int) -> ReadAhead[Any] | None:
@@ -134,6 +131,13 @@ class _Readers:
         for reader in self._open.values():
             await reader.aclose()
         self._open.clear()
+
+
+def _reader(engine: Engine, entity: Entity, load_state: dict[str, Any]) -> ReadAhead[Any]:
+    """The entity's Salesforce pages from its load checkpoint on, reading started."""
+    since = cursors.salesforce(load_state.get("after"))
+    return ReadAhead(engine.sf.query_changes(
+        spec_for(entity).salesforce_object, engine.maps[entity].salesforce_fields, since))
 
 
 async def _backup(engine: Engine, row: store.SyncCursor) -> Backup:
@@ -161,16 +165,12 @@ async def load_entity(
             await reader.aclose()
         return
     await _recover_pending(engine, entity, state.get("pending") or [])
-    emap = engine.maps[entity]
-    spec = spec_for(entity)
     processed = int(state.get("processed", 0))
     await engine.progress(entity, processed, total)
     tail = cursors.TailCounter()
     statistics = statistics or LinkStatistics()
     if reader is None:
-        since = cursors.salesforce(state.get("after"))
-        reader = ReadAhead(
-            engine.sf.query_changes(spec.salesforce_object, emap.salesforce_fields, since))
+        reader = _reader(engine, entity, state)
     # Up to IN_FLIGHT batches at once are being written to ForceManager (each with its own
     # copy of the lookups) and then recorded (links, log, progress) in order, while the next
     # one is prepared. Their records stay "pending" in the checkpoint until recorded, so a

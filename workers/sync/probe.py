@@ -61,21 +61,3 @@ async def changed(
                 counts[f"after_{n}"] > 0 or counts[f"at_{n}"] != cursor.seen_at_modstamp
             )
     return result
-
-
-async def totals(sf: SalesforceClient, sobjects: list[str]) -> dict[str, int]:
-    """How many live records each object has (for progress), in one call per 25 objects."""
-    counts: dict[str, int] = {}
-    for start in range(0, len(sobjects), COMPOSITE_LIMIT):
-        chunk = sobjects[start : start + COMPOSITE_LIMIT]
-        requests = [
-            CompositeRequest(
-                "GET", f"query?q={quote_plus(f'SELECT COUNT() FROM {soql.name(s)}')}", f"n_{s}"
-            )
-            for s in chunk
-        ]
-        for sobject, answer in zip(chunk, await sf.composite(requests), strict=True):
-            if not answer.ok:
-                raise error_from_response(answer.status, answer.body)
-            counts[sobject] = int(answer.body["totalSize"])
-    return counts

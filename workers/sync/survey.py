@@ -28,15 +28,15 @@ async def survey(sf: SalesforceClient, sobjects: list[str], *, describe: bool) -
     """Counts of every object, and their describes when `describe`; one Composite call per
     25 subrequests."""
     requests: list[CompositeRequest] = []
+    names: dict[str, str] = {}  # reference id -> object
     for n, sobject in enumerate(dict.fromkeys(sobjects)):
         if describe:
-            requests.append(
-                CompositeRequest("GET", f"sobjects/{sq.name(sobject)}/describe", f"describe_{n}")
-            )
+            names[f"describe_{n}"] = sobject
+            requests.append(CompositeRequest(
+                "GET", f"sobjects/{sq.name(sobject)}/describe", f"describe_{n}"))
+        names[f"count_{n}"] = sobject
         text = f"SELECT COUNT() FROM {sq.name(sobject)}"
         requests.append(CompositeRequest("GET", f"query?q={quote_plus(text)}", f"count_{n}"))
-    names = {f"{kind}_{n}": s for n, s in enumerate(dict.fromkeys(sobjects))
-             for kind in ("describe", "count")}
     found = Survey()
     for start in range(0, len(requests), COMPOSITE_LIMIT):
         chunk = requests[start : start + COMPOSITE_LIMIT]
